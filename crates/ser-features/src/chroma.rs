@@ -1,0 +1,233 @@
+//! Chroma from a power spectrogram with librosa's tuning estimation, as
+//! `librosa.feature.chroma_stft(S=power, sr, tuning=None, n_chroma=12, norm=inf)`.
+//!
+//! 1. Tuning: `librosa.estimate_tuning(S=power, sr, bins_per_octave=12)`: `piptrack` finds
+//!    local spectral peaks between 150 Hz and 4 kHz above 10% of each frame's maximum, refines
+//!    them by parabolic interpolation, keeps those at least as strong as the median peak, and
+//!    `pitch_tuning` takes the mode of their deviations from the equal-tempered grid (a
+//!    histogram of 100 bins over [-0.5, 0.5) semitone). The arithmetic follows numpy's float32
+//!    evaluation so that peaks on a bin edge fall on the same side.
+//! 2. Filter bank: `librosa.filters.chroma(sr, n_fft, tuning, n_chroma=12, ctroct=5, octwidth=2,
+//!    norm=2, base_c=True)` (D. Ellis, "Chroma feature analysis and synthesis", 2007).
+//! 3. Each frame is divided by its largest chroma value (`librosa.util.normalize(norm=inf)`);
+//!    frames below float32's smallest normal number stay as they are.
+
+use std::collections::HashMap;
+
+use crate::config::N_CHROMA;
+use crate::mel::fft_frequencies;
+
+/// `piptrack`'s default search band.
+const PIPTRACK_FMIN_HZ: f64 = 150.0;
+const PIPTRACK_FMAX_HZ: f64 = 4000.0;
+/// `piptrack`'s default peak threshold relative to each frame's maximum.
+const PIPTRACK_THRESHOLD: f32 = 0.1;
+/// Histogram bins of `pitch_tuning(resolution=0.01)`.
+const TUNING_BINS: usize = 100;
+
+/// Chroma extraction with a cache of filter banks (one per tuning value met so far: at most 100).
+#[derive(Debug, Clone)]
+pub struct Chroma {
+    sample_rate_hz: u32,
+    n_fft: usize,
+    fft_freqs: Vec<f64>,
+    banks: HashMap<usize, Vec<f32>>,
+    freqs_buf: Vec<f32>,
+    mags_buf: Vec<f32>,
+}
+
+impl Chroma {
+    /// Plans chroma for spectra of `1 + n_fft / 2` bins.
+    pub fn new(sample_rate_hz: u32, n_fft: usize) -> Self {
+        Self {
+            sample_rate_hz,
+            n_fft,
+            fft_freqs: fft_frequencies(sample_rate_hz, n_fft),
+            banks: HashMap::new(),
+            freqs_buf: Vec::new(),
+            mags_buf: Vec::new(),
+        }
+    }
+
+    /// Chroma of a power spectrogram.
+    ///
+    /// # Shapes
+    /// `power`: `n_frames x n_bins` frame-major; `out`: `n_frames x 12` frame-major.
+    pub fn compute(&mut self, power: &[f32], out: &mut [f32]) {
+        let n_bins = self.n_fft / 2 + 1;
+        let tuning_bin = self.estimate_tuning_bin(power);
+        let (sr, n_fft) = (self.sample_rate_hz, self.n_fft);
+        let bank = self.banks.entry(tuning_bin).or_insert_with(|| chroma_filterbank(sr, n_fft, tuning_of(tuning_bin)));
+        for (frame, chroma) in power.chunks_exact(n_bins).zip(out.chunks_exact_mut(N_CHROMA)) {
+            for (c, weights) in chroma.iter_mut().zip(bank.chunks_exact(n_bins)) {
+                *c = weights.iter().zip(frame).map(|(w, p)| w * p).sum();
+            }
+            let max = chroma.iter().fold(0.0_f32, |m, &v| m.max(v.abs()));
+            let length = if max < f32::MIN_POSITIVE { 1.0 } else { max };
+            chroma.iter_mut().for_each(|c| *c /= length);
+        }
+    }
+
+    /// The tuning estimate in histogram bins (`tuning = -0.5 + bin * 0.01`).
+    pub fn estimate_tuning(&mut self, power: &[f32]) -> f64 {
+        tuning_of(self.estimate_tuning_bin(power))
+    }
+
+    fn estimate_tuning_bin(&mut self, power: &[f32]) -> usize {
+        let n_bins = self.n_fft / 2 + 1;
+        let sr = f64::from(self.sample_rate_hz);
+        let fmax = PIPTRACK_FMAX_HZ.min(sr / 2.0);
+        let lo = self.fft_freqs.iter().position(|&f| f >= PIPTRACK_FMIN_HZ).unwrap_or(n_bins);
+        let hi = self.fft_freqs.iter().position(|&f| f >= fmax).unwrap_or(n_bins);
+        self.freqs_buf.clear();
+        self.mags_buf.clear();
+        for s in power.chunks_exact(n_bins) {
+            let max = s.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+            let ref_value = PIPTRACK_THRESHOLD * max;
+            let x = |i: usize| if s[i] > ref_value { s[i] } else { 0.0 };
+            for i in lo.max(1)..hi {
+                // util.localmax along frequency (the last bin compares with its left only).
+                let is_peak = if i + 1 < n_bins { x(i) > x(i - 1) && x(i) >= x(i + 1) } else { x(i) > x(i - 1) };
+                if !is_peak {
+                    continue;
+                }
+                // Parabolic interpolation (librosa's _pi_stencil) and np.gradient, in float32.
+                let shift = if i + 1 < n_bins {
+                    let a = s[i + 1] + s[i - 1] - 2.0 * s[i];
+                    let b = (s[i + 1] - s[i - 1]) / 2.0;
+                    if b.abs() >= a.abs() { 0.0 } else { -b / a }
+                } else {
+                    0.0
+                };
+                let avg = if i + 1 < n_bins { (s[i + 1] - s[i - 1]) / 2.0 } else { s[i] - s[i - 1] };
+                let dskew = 0.5 * avg * shift;
+                let pitch = ((i as f64 + f64::from(shift)) * sr / self.n_fft as f64) as f32;
+                if pitch > 0.0 {
+                    self.freqs_buf.push(pitch);
+                    self.mags_buf.push(s[i] + dskew);
+                }
+            }
+        }
+        if self.freqs_buf.is_empty() {
+            return TUNING_BINS / 2;
+        }
+        let threshold = median_f32(&mut self.mags_buf.clone());
+        let mut counts = [0_usize; TUNING_BINS];
+        let edges: Vec<f64> = crate::mel::linspace(-0.5, 0.5, TUNING_BINS + 1);
+        for (&f, &m) in self.freqs_buf.iter().zip(&self.mags_buf) {
+            if m < threshold {
+                continue;
+            }
+            // hz_to_octs in float32, as numpy evaluates it on a float32 array.
+            let octs = (f / (440.0_f32 / 16.0)).log2();
+            let scaled = 12.0_f32 * octs;
+            let mut residual = scaled - scaled.floor();
+            if residual >= 0.5 {
+                residual -= 1.0;
+            }
+            let r = f64::from(residual);
+            // np.histogram: bin i holds edges[i] <= r < edges[i + 1]; the last bin is closed.
+            let mut bin = (((r + 0.5) * TUNING_BINS as f64) as usize).min(TUNING_BINS - 1);
+            while bin > 0 && r < edges[bin] {
+                bin -= 1;
+            }
+            while bin + 1 < TUNING_BINS && r >= edges[bin + 1] {
+                bin += 1;
+            }
+            counts[bin] += 1;
+        }
+        let mut best = 0;
+        for (i, &c) in counts.iter().enumerate() {
+            if c > counts[best] {
+                best = i;
+            }
+        }
+        best
+    }
+}
+
+/// The tuning (fraction of a semitone) of a histogram bin, as numpy's `linspace` edges.
+fn tuning_of(bin: usize) -> f64 {
+    bin as f64 * (1.0 / TUNING_BINS as f64) - 0.5
+}
+
+/// `numpy.median` of float32 values (mean of the two middle values for an even count).
+fn median_f32(v: &mut [f32]) -> f32 {
+    v.sort_by(f32::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+}
+
+/// The chroma filter bank, `12 x n_bins` row-major, as `librosa.filters.chroma`.
+pub fn chroma_filterbank(sample_rate_hz: u32, n_fft: usize, tuning: f64) -> Vec<f32> {
+    let n_chroma = N_CHROMA as f64;
+    let sr = f64::from(sample_rate_hz);
+    let a440 = 440.0 * 2.0_f64.powf(tuning / n_chroma);
+    let step = sr / n_fft as f64;
+    // Bin 0 gets a made-up value 1.5 octaves below bin 1.
+    let mut frqbins: Vec<f64> = (1..n_fft).map(|k| n_chroma * ((k as f64 * step) / (a440 / 16.0)).log2()).collect();
+    frqbins.insert(0, frqbins[0] - 1.5 * n_chroma);
+    let mut binwidth: Vec<f64> = frqbins.windows(2).map(|w| (w[1] - w[0]).max(1.0)).collect();
+    binwidth.push(1.0);
+    let half = (n_chroma / 2.0).round();
+    let mut wts = vec![0.0_f64; N_CHROMA * n_fft];
+    for c in 0..N_CHROMA {
+        for i in 0..n_fft {
+            let d = (frqbins[i] - c as f64 + half + 10.0 * n_chroma).rem_euclid(n_chroma) - half;
+            wts[c * n_fft + i] = (-0.5 * (2.0 * d / binwidth[i]).powi(2)).exp();
+        }
+    }
+    for i in 0..n_fft {
+        let norm = (0..N_CHROMA).map(|c| wts[c * n_fft + i].powi(2)).sum::<f64>().sqrt();
+        let norm = if norm < f64::MIN_POSITIVE { 1.0 } else { norm };
+        let octave_weight = (-0.5 * ((frqbins[i] / n_chroma - 5.0) / 2.0).powi(2)).exp();
+        for c in 0..N_CHROMA {
+            wts[c * n_fft + i] = wts[c * n_fft + i] / norm * octave_weight;
+        }
+    }
+    // base_c: roll by -3 so that row 0 is C; keep the non-aliased bins.
+    let n_bins = n_fft / 2 + 1;
+    let mut bank = Vec::with_capacity(N_CHROMA * n_bins);
+    for c in 0..N_CHROMA {
+        let src = (c + 3) % N_CHROMA;
+        bank.extend(wts[src * n_fft..src * n_fft + n_bins].iter().map(|&w| w as f32));
+    }
+    bank
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a440_lights_up_a_in_tune() {
+        // A pure A4 in the spectrum: the tuning estimate is ~0 and chroma peaks at A (index 9).
+        let (sr, n_fft) = (22_050, 2048);
+        let n_bins = n_fft / 2 + 1;
+        let mut spectrum = vec![1e-6_f32; n_bins * 4];
+        let k = 440.0 * n_fft as f64 / f64::from(sr);
+        for frame in spectrum.chunks_exact_mut(n_bins) {
+            let k0 = k.floor() as usize;
+            frame[k0] = 1.0 - (k - k0 as f64) as f32;
+            frame[k0 + 1] = (k - k0 as f64) as f32 * 1.2;
+            frame[k0 - 1] = 0.1;
+        }
+        let mut chroma = Chroma::new(sr, n_fft);
+        let tuning = chroma.estimate_tuning(&spectrum);
+        assert!(tuning.abs() < 0.3, "tuning {tuning}");
+        let mut out = vec![0.0; 4 * N_CHROMA];
+        chroma.compute(&spectrum, &mut out);
+        let argmax = out[..12].iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i);
+        assert_eq!(argmax, Some(9));
+        assert_eq!(out[9], 1.0);
+    }
+
+    #[test]
+    fn silent_frames_stay_zero() {
+        let mut chroma = Chroma::new(16_000, 512);
+        let power = vec![0.0_f32; 257 * 3];
+        let mut out = vec![f32::NAN; 36];
+        chroma.compute(&power, &mut out);
+        assert!(out.iter().all(|&v| v == 0.0));
+    }
+}

@@ -1,0 +1,158 @@
+//! The planned extractor that produces the whole feature stack.
+
+use crate::chroma::Chroma;
+use crate::config::{DELTA_WIDTH, FeatureConfig, N_CHROMA};
+use crate::delta::SavGol;
+use crate::frame::{rms, zero_crossing_rate};
+use crate::mel::{DctII, MelFilterbank, power_to_db_in_place};
+use crate::stft::StftPlan;
+use crate::{FeatureError, FeatureMatrix};
+
+/// MFCC and mel dB are floored 80 dB below their maximum (`power_to_db(top_db=80)`).
+const TOP_DB: f32 = 80.0;
+
+/// Extracts the feature stack of mono signals at the configured rate.
+///
+/// Plan once (FFT, window, filter banks, DCT and delta weights), then call
+/// [`FeatureExtractor::extract`] for each signal; internal buffers are reused between calls.
+/// Clone it to get one per thread.
+///
+/// # Shapes
+/// Input: `n_samples` mono samples at `config.sample_rate_hz`, `n_samples >= config.min_samples()`.
+/// Output: `n_rows x n_frames` (174 x `config.n_frames` with the presets), rows in the order of
+/// [`crate::FeatureLayout`]: 40 MFCC, 40 delta, 40 delta-delta, 40 mel dB, 12 chroma, ZCR, RMS.
+#[derive(Debug, Clone)]
+pub struct FeatureExtractor {
+    config: FeatureConfig,
+    stft: StftPlan,
+    mfcc_mel: MelFilterbank,
+    mel: MelFilterbank,
+    dct: DctII,
+    delta1: SavGol,
+    delta2: SavGol,
+    chroma: Chroma,
+    power: Vec<f32>,
+    log_mel: Vec<f32>,
+    scratch: Vec<f32>,
+}
+
+impl FeatureExtractor {
+    /// Validates the configuration and plans every stage.
+    pub fn new(config: &FeatureConfig) -> Result<Self, FeatureError> {
+        config.validate()?;
+        let fmax = config.fmax_or_nyquist_hz();
+        let sr = config.sample_rate_hz;
+        Ok(Self {
+            stft: StftPlan::new(config.n_fft, config.win_len, config.hop_len),
+            mfcc_mel: MelFilterbank::new(sr, config.n_fft, config.mfcc_n_mels, config.fmin_hz, fmax),
+            mel: MelFilterbank::new(sr, config.n_fft, config.n_mels, config.fmin_hz, fmax),
+            dct: DctII::new(config.mfcc_n_mels, config.n_mfcc),
+            delta1: SavGol::new(DELTA_WIDTH, 1),
+            delta2: SavGol::new(DELTA_WIDTH, 2),
+            chroma: Chroma::new(sr, config.n_fft),
+            config: config.clone(),
+            power: Vec::new(),
+            log_mel: Vec::new(),
+            scratch: Vec::new(),
+        })
+    }
+
+    /// The configuration this extractor was planned for.
+    pub fn config(&self) -> &FeatureConfig {
+        &self.config
+    }
+
+    /// The fixed-size feature matrix (`n_rows x config.n_frames`): all frames, then padded with
+    /// zeros on the right or cropped to the first `n_frames`.
+    pub fn extract(&mut self, samples: &[f32]) -> Result<FeatureMatrix, FeatureError> {
+        Ok(self.extract_all_frames(samples)?.fit_frames(self.config.n_frames))
+    }
+
+    /// The feature matrix with every frame of the signal (`n_rows x (1 + n_samples / hop_len)`),
+    /// before padding or cropping: what librosa returns.
+    pub fn extract_all_frames(&mut self, samples: &[f32]) -> Result<FeatureMatrix, FeatureError> {
+        self.check_input(samples)?;
+        let cfg = &self.config;
+        let layout = cfg.layout();
+        let n_frames = cfg.frames_for(samples.len());
+        let n_bins = cfg.n_bins();
+        let mut m = FeatureMatrix::zeros(layout.n_rows, n_frames);
+
+        self.stft.power(samples, &mut self.power);
+
+        // MFCC: DCT-II of the log-mel spectrogram (ref 1.0, floored 80 dB below its maximum).
+        let n_mm = cfg.mfcc_n_mels;
+        self.log_mel.resize(n_frames * n_mm, 0.0);
+        for (frame, mel) in self.power.chunks_exact(n_bins).zip(self.log_mel.chunks_exact_mut(n_mm)) {
+            self.mfcc_mel.apply(frame, mel);
+        }
+        power_to_db_in_place(&mut self.log_mel, 1.0, TOP_DB);
+        self.scratch.resize(cfg.n_mfcc, 0.0);
+        for (t, mel) in self.log_mel.chunks_exact(n_mm).enumerate() {
+            self.dct.apply(mel, &mut self.scratch);
+            for (k, &v) in self.scratch.iter().enumerate() {
+                m.data[(layout.mfcc.start + k) * n_frames + t] = v;
+            }
+        }
+
+        // Deltas of each MFCC row along time.
+        for k in 0..cfg.n_mfcc {
+            let (head, tail) = m.data.split_at_mut(layout.delta.start * n_frames);
+            let mfcc_row = &head[(layout.mfcc.start + k) * n_frames..][..n_frames];
+            self.delta1.apply(mfcc_row, &mut tail[k * n_frames..][..n_frames]);
+            let d2_offset = (layout.delta2.start - layout.delta.start + k) * n_frames;
+            self.delta2.apply(mfcc_row, &mut tail[d2_offset..][..n_frames]);
+        }
+
+        // Mel bands in dB relative to the loudest bin of the whole signal (ref=np.max).
+        let n_mels = cfg.n_mels;
+        self.log_mel.resize(n_frames * n_mels, 0.0);
+        for (frame, mel) in self.power.chunks_exact(n_bins).zip(self.log_mel.chunks_exact_mut(n_mels)) {
+            self.mel.apply(frame, mel);
+        }
+        let max = self.log_mel.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+        power_to_db_in_place(&mut self.log_mel, max, TOP_DB);
+        transpose_into(&self.log_mel, n_mels, &mut m.data[layout.mel_db.start * n_frames..]);
+
+        // Chroma with estimated tuning.
+        self.scratch.resize(n_frames * N_CHROMA, 0.0);
+        self.chroma.compute(&self.power, &mut self.scratch);
+        transpose_into(&self.scratch, N_CHROMA, &mut m.data[layout.chroma.start * n_frames..]);
+
+        zero_crossing_rate(samples, cfg.n_fft, cfg.hop_len, &mut m.data[layout.zcr * n_frames..][..n_frames]);
+        rms(samples, cfg.n_fft, cfg.hop_len, &mut m.data[layout.rms * n_frames..][..n_frames]);
+        Ok(m)
+    }
+
+    fn check_input(&self, samples: &[f32]) -> Result<(), FeatureError> {
+        if samples.is_empty() {
+            return Err(FeatureError::Empty);
+        }
+        if let Some((index, &value)) = samples.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(FeatureError::NonFinite { index, value });
+        }
+        let min_samples = self.config.min_samples();
+        if samples.len() < min_samples {
+            let sr = self.config.sample_rate_hz;
+            return Err(FeatureError::TooShort {
+                n_samples: samples.len(),
+                min_samples,
+                min_frames: DELTA_WIDTH,
+                sample_rate_hz: sr,
+                duration_ms: samples.len() as f64 * 1000.0 / f64::from(sr),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Writes a frame-major `n_frames x n_rows` block into row-major rows of `dst`
+/// (`dst` starts at the first destination row; its rows are `n_frames` long).
+fn transpose_into(src: &[f32], n_rows: usize, dst: &mut [f32]) {
+    let n_frames = src.len() / n_rows;
+    for (t, frame) in src.chunks_exact(n_rows).enumerate() {
+        for (r, &v) in frame.iter().enumerate() {
+            dst[r * n_frames + t] = v;
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Time-domain frame features: zero-crossing rate and RMS.
+
+/// Zero-crossing rate per centred frame, as
+/// `librosa.feature.zero_crossing_rate(y, frame_length, hop_length, center=True)`:
+/// the signal is padded by repeating its edge samples (`mode="edge"`), samples with
+/// `|x| <= 1e-10` count as zero (positive), and the rate is the number of sign changes inside
+/// the frame divided by `frame_len`.
+///
+/// # Shapes
+/// `out` has `1 + samples.len() / hop_len` values.
+pub fn zero_crossing_rate(samples: &[f32], frame_len: usize, hop_len: usize, out: &mut [f32]) {
+    const THRESHOLD: f32 = 1e-10;
+    let n = samples.len() as isize;
+    let half = (frame_len / 2) as isize;
+    let negative = |i: isize| {
+        let v = samples[i.clamp(0, n - 1) as usize];
+        v.abs() > THRESHOLD && v.is_sign_negative()
+    };
+    for (t, o) in out.iter_mut().enumerate() {
+        let start = (t * hop_len) as isize - half;
+        let mut previous = negative(start);
+        let mut crossings = 0_u32;
+        for i in start + 1..start + frame_len as isize {
+            let current = negative(i);
+            crossings += u32::from(current != previous);
+            previous = current;
+        }
+        *o = (f64::from(crossings) / frame_len as f64) as f32;
+    }
+}
+
+/// Root-mean-square energy per centred, zero-padded frame, as
+/// `librosa.feature.rms(y=y, frame_length, hop_length, center=True, pad_mode="constant")`.
+///
+/// # Shapes
+/// `out` has `1 + samples.len() / hop_len` values.
+pub fn rms(samples: &[f32], frame_len: usize, hop_len: usize, out: &mut [f32]) {
+    let half = frame_len / 2;
+    for (t, o) in out.iter_mut().enumerate() {
+        // Frame t covers [t*hop - half, t*hop - half + frame_len) of the zero-padded signal.
+        let start = (t * hop_len).saturating_sub(half);
+        let end = (t * hop_len + frame_len - half).min(samples.len());
+        let energy: f64 = samples[start.min(end)..end].iter().map(|&x| f64::from(x) * f64::from(x)).sum();
+        *o = (energy / frame_len as f64).sqrt() as f32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alternating_signal_crosses_every_sample() {
+        let x: Vec<f32> = (0..64).map(|i| if i % 2 == 0 { 1.0 } else { -1.0 }).collect();
+        let mut out = vec![0.0; 1 + 64 / 8];
+        zero_crossing_rate(&x, 16, 8, &mut out);
+        // Interior frames: 15 crossings among 16 samples.
+        assert!((out[4] - 15.0 / 16.0).abs() < 1e-7);
+    }
+
+    #[test]
+    fn tiny_values_count_as_zero() {
+        let x = vec![1e-12_f32, -1e-12, 1e-12, -1e-12];
+        let mut out = vec![0.0; 1];
+        zero_crossing_rate(&x, 4, 4, &mut out);
+        assert_eq!(out[0], 0.0);
+    }
+
+    #[test]
+    fn rms_of_a_constant_in_the_middle_is_the_constant() {
+        let x = vec![0.5_f32; 100];
+        let mut out = vec![0.0; 1 + 100 / 10];
+        rms(&x, 20, 10, &mut out);
+        assert!((out[5] - 0.5).abs() < 1e-7);
+        // The first frame is half zero padding.
+        assert!((out[0] - (0.125_f32).sqrt()).abs() < 1e-6);
+    }
+}

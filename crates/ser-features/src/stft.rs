@@ -1,0 +1,128 @@
+//! Short-time Fourier transform: periodic Hann window, centred frames, zero padding, as
+//! `librosa.stft(center=True, pad_mode="constant", window="hann")`.
+
+use std::f64::consts::PI;
+use std::sync::Arc;
+
+use realfft::num_complex::Complex;
+use realfft::{RealFftPlanner, RealToComplex};
+
+/// The periodic ("DFT-even") Hann window of `win_len` samples, zero-padded at the centre to
+/// `n_fft`, as `librosa.util.pad_center(scipy.signal.get_window("hann", win_len, fftbins=True), size=n_fft)`.
+///
+/// scipy evaluates it as `general_cosine` on `linspace(-pi, pi, win_len + 1)` and drops the
+/// last point; this follows the same arithmetic.
+pub fn hann_periodic_padded(win_len: usize, n_fft: usize) -> Vec<f64> {
+    let m = win_len + 1;
+    let step = 2.0 * PI / (m - 1) as f64;
+    let mut window = vec![0.0; n_fft];
+    let lpad = (n_fft - win_len) / 2;
+    for (n, w) in window[lpad..lpad + win_len].iter_mut().enumerate() {
+        let fac = n as f64 * step - PI;
+        *w = 0.5 + 0.5 * fac.cos();
+    }
+    window
+}
+
+/// A planned STFT that produces power spectrograms.
+///
+/// # Shapes
+/// Input: `n_samples` mono samples. Output: `n_frames x n_bins` (frame-major), with
+/// `n_frames = 1 + n_samples / hop_len` and `n_bins = 1 + n_fft / 2`.
+///
+/// Numerics follow librosa: the frame is windowed and transformed in f64 (librosa's window is
+/// float64, which promotes the product), the spectrum is rounded to complex64, and the power is
+/// `|X|^2` computed in f32 (`np.abs(S) ** 2` on complex64).
+#[derive(Clone)]
+pub struct StftPlan {
+    n_fft: usize,
+    hop_len: usize,
+    window: Vec<f64>,
+    fft: Arc<dyn RealToComplex<f64>>,
+    frame: Vec<f64>,
+    spectrum: Vec<Complex<f64>>,
+    scratch: Vec<Complex<f64>>,
+}
+
+impl std::fmt::Debug for StftPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StftPlan").field("n_fft", &self.n_fft).field("hop_len", &self.hop_len).finish()
+    }
+}
+
+impl StftPlan {
+    /// Plans an STFT; `win_len <= n_fft`, `n_fft` even (checked by `FeatureConfig::validate`).
+    pub fn new(n_fft: usize, win_len: usize, hop_len: usize) -> Self {
+        let fft = RealFftPlanner::<f64>::new().plan_fft_forward(n_fft);
+        let frame = fft.make_input_vec();
+        let spectrum = fft.make_output_vec();
+        let scratch = fft.make_scratch_vec();
+        Self { n_fft, hop_len, window: hann_periodic_padded(win_len, n_fft), fft, frame, spectrum, scratch }
+    }
+
+    /// Number of frequency bins (`1 + n_fft / 2`).
+    pub fn n_bins(&self) -> usize {
+        self.n_fft / 2 + 1
+    }
+
+    /// Number of centred frames for a signal of `n_samples`.
+    pub fn n_frames(&self, n_samples: usize) -> usize {
+        1 + n_samples / self.hop_len
+    }
+
+    /// Computes the power spectrogram of `samples` into `out` (resized to `n_frames * n_bins`).
+    pub fn power(&mut self, samples: &[f32], out: &mut Vec<f32>) {
+        let n_frames = self.n_frames(samples.len());
+        let n_bins = self.n_bins();
+        out.clear();
+        out.resize(n_frames * n_bins, 0.0);
+        let half = (self.n_fft / 2) as isize;
+        for (t, row) in out.chunks_exact_mut(n_bins).enumerate() {
+            // Frame t covers samples [t*hop - n_fft/2, t*hop + n_fft/2) of the zero-padded signal.
+            let start = (t * self.hop_len) as isize - half;
+            for (j, (x, w)) in self.frame.iter_mut().zip(&self.window).enumerate() {
+                let i = start + j as isize;
+                let s = if i >= 0 && (i as usize) < samples.len() { samples[i as usize] } else { 0.0 };
+                *x = f64::from(s) * w;
+            }
+            // The lengths come from the plan itself, so the transform cannot fail.
+            let done = self.fft.process_with_scratch(&mut self.frame, &mut self.spectrum, &mut self.scratch);
+            debug_assert!(done.is_ok());
+            for (p, c) in row.iter_mut().zip(&self.spectrum) {
+                let magnitude = (c.re as f32).hypot(c.im as f32);
+                *p = magnitude * magnitude;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hann_is_periodic_and_centred() {
+        let w = hann_periodic_padded(4, 4);
+        let expect = [0.0, 0.5, 1.0, 0.5];
+        for (a, b) in w.iter().zip(expect) {
+            assert!((a - b).abs() < 1e-15, "{w:?}");
+        }
+        let w = hann_periodic_padded(4, 8);
+        assert_eq!(&w[..2], &[0.0, 0.0]);
+        assert!((w[4] - 1.0).abs() < 1e-15);
+        assert_eq!(&w[6..], &[0.0, 0.0]);
+    }
+
+    #[test]
+    fn parseval_for_a_centred_frame() {
+        // A constant signal: the middle frame sees the whole window, its DC bin is (sum w)^2.
+        let mut plan = StftPlan::new(64, 64, 16);
+        let samples = vec![1.0_f32; 256];
+        let mut power = Vec::new();
+        plan.power(&samples, &mut power);
+        assert_eq!(power.len(), plan.n_frames(256) * plan.n_bins());
+        let sum_w: f64 = hann_periodic_padded(64, 64).iter().sum();
+        let dc = f64::from(power[8 * plan.n_bins()]);
+        assert!((dc - sum_w * sum_w).abs() / (sum_w * sum_w) < 1e-6);
+    }
+}

@@ -57,8 +57,14 @@ impl Chroma {
         let n_bins = self.n_fft / 2 + 1;
         let tuning_bin = self.estimate_tuning_bin(power);
         let (sr, n_fft) = (self.sample_rate_hz, self.n_fft);
-        let bank = self.banks.entry(tuning_bin).or_insert_with(|| chroma_filterbank(sr, n_fft, tuning_of(tuning_bin)));
-        for (frame, chroma) in power.chunks_exact(n_bins).zip(out.chunks_exact_mut(N_CHROMA)) {
+        let bank = self
+            .banks
+            .entry(tuning_bin)
+            .or_insert_with(|| chroma_filterbank(sr, n_fft, tuning_of(tuning_bin)));
+        for (frame, chroma) in power
+            .chunks_exact(n_bins)
+            .zip(out.chunks_exact_mut(N_CHROMA))
+        {
             for (c, weights) in chroma.iter_mut().zip(bank.chunks_exact(n_bins)) {
                 *c = weights.iter().zip(frame).map(|(w, p)| w * p).sum();
             }
@@ -77,8 +83,16 @@ impl Chroma {
         let n_bins = self.n_fft / 2 + 1;
         let sr = f64::from(self.sample_rate_hz);
         let fmax = PIPTRACK_FMAX_HZ.min(sr / 2.0);
-        let lo = self.fft_freqs.iter().position(|&f| f >= PIPTRACK_FMIN_HZ).unwrap_or(n_bins);
-        let hi = self.fft_freqs.iter().position(|&f| f >= fmax).unwrap_or(n_bins);
+        let lo = self
+            .fft_freqs
+            .iter()
+            .position(|&f| f >= PIPTRACK_FMIN_HZ)
+            .unwrap_or(n_bins);
+        let hi = self
+            .fft_freqs
+            .iter()
+            .position(|&f| f >= fmax)
+            .unwrap_or(n_bins);
         self.freqs_buf.clear();
         self.mags_buf.clear();
         for s in power.chunks_exact(n_bins) {
@@ -87,7 +101,11 @@ impl Chroma {
             let x = |i: usize| if s[i] > ref_value { s[i] } else { 0.0 };
             for i in lo.max(1)..hi {
                 // util.localmax along frequency (the last bin compares with its left only).
-                let is_peak = if i + 1 < n_bins { x(i) > x(i - 1) && x(i) >= x(i + 1) } else { x(i) > x(i - 1) };
+                let is_peak = if i + 1 < n_bins {
+                    x(i) > x(i - 1) && x(i) >= x(i + 1)
+                } else {
+                    x(i) > x(i - 1)
+                };
                 if !is_peak {
                     continue;
                 }
@@ -99,7 +117,11 @@ impl Chroma {
                 } else {
                     0.0
                 };
-                let avg = if i + 1 < n_bins { (s[i + 1] - s[i - 1]) / 2.0 } else { s[i] - s[i - 1] };
+                let avg = if i + 1 < n_bins {
+                    (s[i + 1] - s[i - 1]) / 2.0
+                } else {
+                    s[i] - s[i - 1]
+                };
                 let dskew = 0.5 * avg * shift;
                 let pitch = ((i as f64 + f64::from(shift)) * sr / self.n_fft as f64) as f32;
                 if pitch > 0.0 {
@@ -155,7 +177,11 @@ fn tuning_of(bin: usize) -> f64 {
 fn median_f32(v: &mut [f32]) -> f32 {
     v.sort_by(f32::total_cmp);
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 /// The chroma filter bank, `12 x n_bins` row-major, as `librosa.filters.chroma`.
@@ -165,7 +191,9 @@ pub fn chroma_filterbank(sample_rate_hz: u32, n_fft: usize, tuning: f64) -> Vec<
     let a440 = 440.0 * 2.0_f64.powf(tuning / n_chroma);
     let step = sr / n_fft as f64;
     // Bin 0 gets a made-up value 1.5 octaves below bin 1.
-    let mut frqbins: Vec<f64> = (1..n_fft).map(|k| n_chroma * ((k as f64 * step) / (a440 / 16.0)).log2()).collect();
+    let mut frqbins: Vec<f64> = (1..n_fft)
+        .map(|k| n_chroma * ((k as f64 * step) / (a440 / 16.0)).log2())
+        .collect();
     frqbins.insert(0, frqbins[0] - 1.5 * n_chroma);
     let mut binwidth: Vec<f64> = frqbins.windows(2).map(|w| (w[1] - w[0]).max(1.0)).collect();
     binwidth.push(1.0);
@@ -178,7 +206,10 @@ pub fn chroma_filterbank(sample_rate_hz: u32, n_fft: usize, tuning: f64) -> Vec<
         }
     }
     for i in 0..n_fft {
-        let norm = (0..N_CHROMA).map(|c| wts[c * n_fft + i].powi(2)).sum::<f64>().sqrt();
+        let norm = (0..N_CHROMA)
+            .map(|c| wts[c * n_fft + i].powi(2))
+            .sum::<f64>()
+            .sqrt();
         let norm = if norm < f64::MIN_POSITIVE { 1.0 } else { norm };
         let octave_weight = (-0.5 * ((frqbins[i] / n_chroma - 5.0) / 2.0).powi(2)).exp();
         for c in 0..N_CHROMA {
@@ -190,7 +221,11 @@ pub fn chroma_filterbank(sample_rate_hz: u32, n_fft: usize, tuning: f64) -> Vec<
     let mut bank = Vec::with_capacity(N_CHROMA * n_bins);
     for c in 0..N_CHROMA {
         let src = (c + 3) % N_CHROMA;
-        bank.extend(wts[src * n_fft..src * n_fft + n_bins].iter().map(|&w| w as f32));
+        bank.extend(
+            wts[src * n_fft..src * n_fft + n_bins]
+                .iter()
+                .map(|&w| w as f32),
+        );
     }
     bank
 }
@@ -217,7 +252,11 @@ mod tests {
         assert!(tuning.abs() < 0.3, "tuning {tuning}");
         let mut out = vec![0.0; 4 * N_CHROMA];
         chroma.compute(&spectrum, &mut out);
-        let argmax = out[..12].iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i);
+        let argmax = out[..12]
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, _)| i);
         assert_eq!(argmax, Some(9));
         assert_eq!(out[9], 1.0);
     }

@@ -136,12 +136,20 @@ impl FeatureConfig {
     /// Checks every field; the extractor calls this before planning.
     pub fn validate(&self) -> Result<(), FeatureError> {
         fn bad(field: &'static str, value: impl ToString, reason: &'static str) -> FeatureError {
-            FeatureError::InvalidConfig { field, value: value.to_string(), reason }
+            FeatureError::InvalidConfig {
+                field,
+                value: value.to_string(),
+                reason,
+            }
         }
         if !(1000..=768_000).contains(&self.sample_rate_hz) {
-            return Err(bad("sample_rate_hz", self.sample_rate_hz, "must be in 1000..=768000"));
+            return Err(bad(
+                "sample_rate_hz",
+                self.sample_rate_hz,
+                "must be in 1000..=768000",
+            ));
         }
-        if self.n_fft < 16 || self.n_fft % 2 != 0 || self.n_fft > 1 << 16 {
+        if self.n_fft < 16 || !self.n_fft.is_multiple_of(2) || self.n_fft > 1 << 16 {
             return Err(bad("n_fft", self.n_fft, "must be even and in 16..=65536"));
         }
         if self.win_len == 0 || self.win_len > self.n_fft {
@@ -151,19 +159,31 @@ impl FeatureConfig {
             return Err(bad("hop_len", self.hop_len, "must be positive"));
         }
         if self.mfcc_n_mels == 0 || self.n_mels == 0 {
-            return Err(bad("n_mels", self.n_mels.min(self.mfcc_n_mels), "must be positive"));
+            return Err(bad(
+                "n_mels",
+                self.n_mels.min(self.mfcc_n_mels),
+                "must be positive",
+            ));
         }
         if self.n_mfcc == 0 || self.n_mfcc > self.mfcc_n_mels {
             return Err(bad("n_mfcc", self.n_mfcc, "must be in 1..=mfcc_n_mels"));
         }
         let nyquist = f64::from(self.sample_rate_hz) / 2.0;
         if !(self.fmin_hz >= 0.0 && self.fmin_hz < nyquist) {
-            return Err(bad("fmin_hz", self.fmin_hz, "must be in [0, sample_rate_hz / 2)"));
+            return Err(bad(
+                "fmin_hz",
+                self.fmin_hz,
+                "must be in [0, sample_rate_hz / 2)",
+            ));
         }
-        if let Some(fmax) = self.fmax_hz {
-            if !(fmax > self.fmin_hz && fmax <= nyquist) {
-                return Err(bad("fmax_hz", fmax, "must be in (fmin_hz, sample_rate_hz / 2]"));
-            }
+        if let Some(fmax) = self.fmax_hz
+            && !(fmax > self.fmin_hz && fmax <= nyquist)
+        {
+            return Err(bad(
+                "fmax_hz",
+                fmax,
+                "must be in (fmin_hz, sample_rate_hz / 2]",
+            ));
         }
         if self.n_frames == 0 {
             return Err(bad("n_frames", self.n_frames, "must be positive"));
@@ -209,7 +229,16 @@ impl FeatureLayout {
         let chroma = mel_db.end..mel_db.end + N_CHROMA;
         let zcr = chroma.end;
         let rms = zcr + 1;
-        Self { mfcc, delta, delta2, mel_db, chroma, zcr, rms, n_rows: rms + 1 }
+        Self {
+            mfcc,
+            delta,
+            delta2,
+            mel_db,
+            chroma,
+            zcr,
+            rms,
+            n_rows: rms + 1,
+        }
     }
 
     /// The row indices of a [`FeatureSet`].
@@ -240,8 +269,12 @@ pub enum FeatureSet {
 
 impl FeatureSet {
     /// All sets, for help texts.
-    pub const ALL: [FeatureSet; 4] =
-        [FeatureSet::Full, FeatureSet::Mfcc, FeatureSet::MfccDeltas, FeatureSet::MelDb];
+    pub const ALL: [FeatureSet; 4] = [
+        FeatureSet::Full,
+        FeatureSet::Mfcc,
+        FeatureSet::MfccDeltas,
+        FeatureSet::MelDb,
+    ];
 
     /// The name used on the command line and in saved configs.
     pub fn name(self) -> &'static str {
@@ -263,10 +296,13 @@ impl std::fmt::Display for FeatureSet {
 impl std::str::FromStr for FeatureSet {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        FeatureSet::ALL.into_iter().find(|set| set.name() == s).ok_or_else(|| {
-            let known: Vec<_> = FeatureSet::ALL.iter().map(|s| s.name()).collect();
-            format!("unknown feature set {s:?} (known: {})", known.join(", "))
-        })
+        FeatureSet::ALL
+            .into_iter()
+            .find(|set| set.name() == s)
+            .ok_or_else(|| {
+                let known: Vec<_> = FeatureSet::ALL.iter().map(|s| s.name()).collect();
+                format!("unknown feature set {s:?} (known: {})", known.join(", "))
+            })
     }
 }
 
@@ -300,14 +336,32 @@ mod tests {
     fn bad_configs_are_refused() {
         let mut cfg = FeatureConfig::seed();
         cfg.n_fft = 1023;
-        assert!(matches!(cfg.validate(), Err(FeatureError::InvalidConfig { field: "n_fft", .. })));
+        assert!(matches!(
+            cfg.validate(),
+            Err(FeatureError::InvalidConfig { field: "n_fft", .. })
+        ));
         let mut cfg = FeatureConfig::seed();
         cfg.win_len = 4096;
-        assert!(matches!(cfg.validate(), Err(FeatureError::InvalidConfig { field: "win_len", .. })));
+        assert!(matches!(
+            cfg.validate(),
+            Err(FeatureError::InvalidConfig {
+                field: "win_len",
+                ..
+            })
+        ));
         let mut cfg = FeatureConfig::seed();
         cfg.fmax_hz = Some(20_000.0);
-        assert!(matches!(cfg.validate(), Err(FeatureError::InvalidConfig { field: "fmax_hz", .. })));
-        assert!(matches!(FeatureConfig::preset("nope"), Err(FeatureError::UnknownPreset { .. })));
+        assert!(matches!(
+            cfg.validate(),
+            Err(FeatureError::InvalidConfig {
+                field: "fmax_hz",
+                ..
+            })
+        ));
+        assert!(matches!(
+            FeatureConfig::preset("nope"),
+            Err(FeatureError::UnknownPreset { .. })
+        ));
     }
 
     #[test]

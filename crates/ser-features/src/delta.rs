@@ -24,8 +24,14 @@ impl SavGol {
         let centred: Vec<f64> = (0..width).map(|i| i as f64 - half).collect();
         let interior = derivative_weights(&centred, order, order, 0.0);
         let positions: Vec<f64> = (0..width).map(|i| i as f64).collect();
-        let edge = (0..width).map(|j| derivative_weights(&positions, order, order, j as f64)).collect();
-        Self { width, interior, edge }
+        let edge = (0..width)
+            .map(|j| derivative_weights(&positions, order, order, j as f64))
+            .collect();
+        Self {
+            width,
+            interior,
+            edge,
+        }
     }
 
     /// The window width in frames; inputs need at least this many frames.
@@ -41,10 +47,18 @@ impl SavGol {
         debug_assert!(n >= w && out.len() == n);
         for i in half..n - half {
             let window = &x[i - half..i + half + 1];
-            out[i] = window.iter().zip(&self.interior).map(|(&v, c)| f64::from(v) * c).sum::<f64>() as f32;
+            out[i] = window
+                .iter()
+                .zip(&self.interior)
+                .map(|(&v, c)| f64::from(v) * c)
+                .sum::<f64>() as f32;
         }
         let dot = |frames: &[f32], weights: &[f64]| -> f32 {
-            frames.iter().zip(weights).map(|(&v, c)| f64::from(v) * c).sum::<f64>() as f32
+            frames
+                .iter()
+                .zip(weights)
+                .map(|(&v, c)| f64::from(v) * c)
+                .sum::<f64>() as f32
         };
         for j in 0..half {
             out[j] = dot(&x[..w], &self.edge[j]);
@@ -78,7 +92,10 @@ fn derivative_weights(positions: &[f64], degree: usize, deriv: usize, at: f64) -
         })
         .collect();
     let h = solve(a, g);
-    positions.iter().map(|&t| (0..p).map(|j| vander(t, j) * h[j]).sum()).collect()
+    positions
+        .iter()
+        .map(|&t| (0..p).map(|j| vander(t, j) * h[j]).sum())
+        .collect()
 }
 
 /// Gaussian elimination with partial pivoting for the small symmetric positive-definite
@@ -86,15 +103,19 @@ fn derivative_weights(positions: &[f64], degree: usize, deriv: usize, at: f64) -
 fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
     let n = b.len();
     for col in 0..n {
-        let pivot = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs())).unwrap_or(col);
+        let pivot = (col..n)
+            .max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))
+            .unwrap_or(col);
         a.swap(col, pivot);
         b.swap(col, pivot);
-        for row in col + 1..n {
-            let f = a[row][col] / a[col][col];
-            for k in col..n {
-                a[row][k] -= f * a[col][k];
+        let (upper, lower) = a.split_at_mut(col + 1);
+        let pivot_row = &upper[col];
+        for (offset, row) in lower.iter_mut().enumerate() {
+            let f = row[col] / pivot_row[col];
+            for (x, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                *x -= f * p;
             }
-            b[row] -= f * b[col];
+            b[col + 1 + offset] -= f * b[col];
         }
     }
     let mut x = vec![0.0; n];

@@ -44,7 +44,13 @@ impl FeatureExtractor {
         let sr = config.sample_rate_hz;
         Ok(Self {
             stft: StftPlan::new(config.n_fft, config.win_len, config.hop_len),
-            mfcc_mel: MelFilterbank::new(sr, config.n_fft, config.mfcc_n_mels, config.fmin_hz, fmax),
+            mfcc_mel: MelFilterbank::new(
+                sr,
+                config.n_fft,
+                config.mfcc_n_mels,
+                config.fmin_hz,
+                fmax,
+            ),
             mel: MelFilterbank::new(sr, config.n_fft, config.n_mels, config.fmin_hz, fmax),
             dct: DctII::new(config.mfcc_n_mels, config.n_mfcc),
             delta1: SavGol::new(DELTA_WIDTH, 1),
@@ -65,7 +71,9 @@ impl FeatureExtractor {
     /// The fixed-size feature matrix (`n_rows x config.n_frames`): all frames, then padded with
     /// zeros on the right or cropped to the first `n_frames`.
     pub fn extract(&mut self, samples: &[f32]) -> Result<FeatureMatrix, FeatureError> {
-        Ok(self.extract_all_frames(samples)?.fit_frames(self.config.n_frames))
+        Ok(self
+            .extract_all_frames(samples)?
+            .fit_frames(self.config.n_frames))
     }
 
     /// The feature matrix with every frame of the signal (`n_rows x (1 + n_samples / hop_len)`),
@@ -83,7 +91,11 @@ impl FeatureExtractor {
         // MFCC: DCT-II of the log-mel spectrogram (ref 1.0, floored 80 dB below its maximum).
         let n_mm = cfg.mfcc_n_mels;
         self.log_mel.resize(n_frames * n_mm, 0.0);
-        for (frame, mel) in self.power.chunks_exact(n_bins).zip(self.log_mel.chunks_exact_mut(n_mm)) {
+        for (frame, mel) in self
+            .power
+            .chunks_exact(n_bins)
+            .zip(self.log_mel.chunks_exact_mut(n_mm))
+        {
             self.mfcc_mel.apply(frame, mel);
         }
         power_to_db_in_place(&mut self.log_mel, 1.0, TOP_DB);
@@ -99,28 +111,55 @@ impl FeatureExtractor {
         for k in 0..cfg.n_mfcc {
             let (head, tail) = m.data.split_at_mut(layout.delta.start * n_frames);
             let mfcc_row = &head[(layout.mfcc.start + k) * n_frames..][..n_frames];
-            self.delta1.apply(mfcc_row, &mut tail[k * n_frames..][..n_frames]);
+            self.delta1
+                .apply(mfcc_row, &mut tail[k * n_frames..][..n_frames]);
             let d2_offset = (layout.delta2.start - layout.delta.start + k) * n_frames;
-            self.delta2.apply(mfcc_row, &mut tail[d2_offset..][..n_frames]);
+            self.delta2
+                .apply(mfcc_row, &mut tail[d2_offset..][..n_frames]);
         }
 
         // Mel bands in dB relative to the loudest bin of the whole signal (ref=np.max).
         let n_mels = cfg.n_mels;
         self.log_mel.resize(n_frames * n_mels, 0.0);
-        for (frame, mel) in self.power.chunks_exact(n_bins).zip(self.log_mel.chunks_exact_mut(n_mels)) {
+        for (frame, mel) in self
+            .power
+            .chunks_exact(n_bins)
+            .zip(self.log_mel.chunks_exact_mut(n_mels))
+        {
             self.mel.apply(frame, mel);
         }
-        let max = self.log_mel.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+        let max = self
+            .log_mel
+            .iter()
+            .fold(f32::NEG_INFINITY, |a, &b| a.max(b));
         power_to_db_in_place(&mut self.log_mel, max, TOP_DB);
-        transpose_into(&self.log_mel, n_mels, &mut m.data[layout.mel_db.start * n_frames..]);
+        transpose_into(
+            &self.log_mel,
+            n_mels,
+            &mut m.data[layout.mel_db.start * n_frames..],
+        );
 
         // Chroma with estimated tuning.
         self.scratch.resize(n_frames * N_CHROMA, 0.0);
         self.chroma.compute(&self.power, &mut self.scratch);
-        transpose_into(&self.scratch, N_CHROMA, &mut m.data[layout.chroma.start * n_frames..]);
+        transpose_into(
+            &self.scratch,
+            N_CHROMA,
+            &mut m.data[layout.chroma.start * n_frames..],
+        );
 
-        zero_crossing_rate(samples, cfg.n_fft, cfg.hop_len, &mut m.data[layout.zcr * n_frames..][..n_frames]);
-        rms(samples, cfg.n_fft, cfg.hop_len, &mut m.data[layout.rms * n_frames..][..n_frames]);
+        zero_crossing_rate(
+            samples,
+            cfg.n_fft,
+            cfg.hop_len,
+            &mut m.data[layout.zcr * n_frames..][..n_frames],
+        );
+        rms(
+            samples,
+            cfg.n_fft,
+            cfg.hop_len,
+            &mut m.data[layout.rms * n_frames..][..n_frames],
+        );
         Ok(m)
     }
 

@@ -40,7 +40,10 @@ pub fn rms(samples: &[f32], frame_len: usize, hop_len: usize, out: &mut [f32]) {
         // Frame t covers [t*hop - half, t*hop - half + frame_len) of the zero-padded signal.
         let start = (t * hop_len).saturating_sub(half);
         let end = (t * hop_len + frame_len - half).min(samples.len());
-        let energy: f64 = samples[start.min(end)..end].iter().map(|&x| f64::from(x) * f64::from(x)).sum();
+        let energy: f64 = samples[start.min(end)..end]
+            .iter()
+            .map(|&x| f64::from(x) * f64::from(x))
+            .sum();
         *o = (energy / frame_len as f64).sqrt() as f32;
     }
 }
@@ -51,7 +54,9 @@ mod tests {
 
     #[test]
     fn alternating_signal_crosses_every_sample() {
-        let x: Vec<f32> = (0..64).map(|i| if i % 2 == 0 { 1.0 } else { -1.0 }).collect();
+        let x: Vec<f32> = (0..64)
+            .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
         let mut out = vec![0.0; 1 + 64 / 8];
         zero_crossing_rate(&x, 16, 8, &mut out);
         // Interior frames: 15 crossings among 16 samples.

@@ -72,7 +72,11 @@ pub struct FeatureMatrix {
 impl FeatureMatrix {
     /// A matrix of zeros.
     pub fn zeros(n_rows: usize, n_frames: usize) -> Self {
-        Self { n_rows, n_frames, data: vec![0.0; n_rows * n_frames] }
+        Self {
+            n_rows,
+            n_frames,
+            data: vec![0.0; n_rows * n_frames],
+        }
     }
 
     /// One row.
@@ -100,7 +104,11 @@ impl FeatureMatrix {
         for &r in rows {
             data.extend_from_slice(self.row(r));
         }
-        Self { n_rows: rows.len(), n_frames: self.n_frames, data }
+        Self {
+            n_rows: rows.len(),
+            n_frames: self.n_frames,
+            data,
+        }
     }
 }
 
@@ -110,9 +118,16 @@ mod tests {
 
     #[test]
     fn fit_frames_pads_and_crops() {
-        let m = FeatureMatrix { n_rows: 2, n_frames: 3, data: vec![1., 2., 3., 4., 5., 6.] };
+        let m = FeatureMatrix {
+            n_rows: 2,
+            n_frames: 3,
+            data: vec![1., 2., 3., 4., 5., 6.],
+        };
         assert_eq!(m.clone().fit_frames(2).data, vec![1., 2., 4., 5.]);
-        assert_eq!(m.clone().fit_frames(4).data, vec![1., 2., 3., 0., 4., 5., 6., 0.]);
+        assert_eq!(
+            m.clone().fit_frames(4).data,
+            vec![1., 2., 3., 0., 4., 5., 6., 0.]
+        );
         assert_eq!(m.select_rows(&[1]).data, vec![4., 5., 6.]);
     }
 }

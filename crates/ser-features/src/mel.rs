@@ -7,7 +7,11 @@ pub fn hz_to_mel(hz: f64) -> f64 {
     const MIN_LOG_HZ: f64 = 1000.0;
     let min_log_mel = MIN_LOG_HZ / F_SP;
     let logstep = 6.4_f64.ln() / 27.0;
-    if hz >= MIN_LOG_HZ { min_log_mel + (hz / MIN_LOG_HZ).ln() / logstep } else { hz / F_SP }
+    if hz >= MIN_LOG_HZ {
+        min_log_mel + (hz / MIN_LOG_HZ).ln() / logstep
+    } else {
+        hz / F_SP
+    }
 }
 
 /// Inverse of [`hz_to_mel`], as `librosa.mel_to_hz`.
@@ -16,7 +20,11 @@ pub fn mel_to_hz(mel: f64) -> f64 {
     const MIN_LOG_HZ: f64 = 1000.0;
     let min_log_mel = MIN_LOG_HZ / F_SP;
     let logstep = 6.4_f64.ln() / 27.0;
-    if mel >= min_log_mel { MIN_LOG_HZ * (logstep * (mel - min_log_mel)).exp() } else { F_SP * mel }
+    if mel >= min_log_mel {
+        MIN_LOG_HZ * (logstep * (mel - min_log_mel)).exp()
+    } else {
+        F_SP * mel
+    }
 }
 
 /// `numpy.linspace(start, stop, n)` with numpy's arithmetic (`i * step + start`, exact end).
@@ -50,10 +58,18 @@ pub struct MelFilterbank {
 
 impl MelFilterbank {
     /// Builds the bank.
-    pub fn new(sample_rate_hz: u32, n_fft: usize, n_mels: usize, fmin_hz: f64, fmax_hz: f64) -> Self {
+    pub fn new(
+        sample_rate_hz: u32,
+        n_fft: usize,
+        n_mels: usize,
+        fmin_hz: f64,
+        fmax_hz: f64,
+    ) -> Self {
         let fftfreqs = fft_frequencies(sample_rate_hz, n_fft);
-        let mel_f: Vec<f64> =
-            linspace(hz_to_mel(fmin_hz), hz_to_mel(fmax_hz), n_mels + 2).into_iter().map(mel_to_hz).collect();
+        let mel_f: Vec<f64> = linspace(hz_to_mel(fmin_hz), hz_to_mel(fmax_hz), n_mels + 2)
+            .into_iter()
+            .map(mel_to_hz)
+            .collect();
         let filters = (0..n_mels)
             .map(|i| {
                 let fdiff_lo = mel_f[i + 1] - mel_f[i];
@@ -70,7 +86,10 @@ impl MelFilterbank {
                     })
                     .collect();
                 let start = dense.iter().position(|&w| w != 0.0).unwrap_or(0);
-                let end = dense.iter().rposition(|&w| w != 0.0).map_or(start, |e| e + 1);
+                let end = dense
+                    .iter()
+                    .rposition(|&w| w != 0.0)
+                    .map_or(start, |e| e + 1);
                 (start, dense[start..end].to_vec())
             })
             .collect();
@@ -85,7 +104,11 @@ impl MelFilterbank {
     /// Mel energies of one power-spectrum frame into `out` (`n_mels` values).
     pub fn apply(&self, power: &[f32], out: &mut [f32]) {
         for ((start, weights), o) in self.filters.iter().zip(out.iter_mut()) {
-            *o = weights.iter().zip(&power[*start..]).map(|(w, p)| w * p).sum();
+            *o = weights
+                .iter()
+                .zip(&power[*start..])
+                .map(|(w, p)| w * p)
+                .sum();
         }
     }
 }
@@ -122,9 +145,16 @@ impl DctII {
         let n = n_in as f64;
         let mut basis = Vec::with_capacity(n_in * n_out);
         for k in 0..n_out {
-            let scale = if k == 0 { (1.0 / n).sqrt() } else { (2.0 / n).sqrt() };
+            let scale = if k == 0 {
+                (1.0 / n).sqrt()
+            } else {
+                (2.0 / n).sqrt()
+            };
             for m in 0..n_in {
-                basis.push(scale * (std::f64::consts::PI * k as f64 * (2 * m + 1) as f64 / (2.0 * n)).cos());
+                basis.push(
+                    scale
+                        * (std::f64::consts::PI * k as f64 * (2 * m + 1) as f64 / (2.0 * n)).cos(),
+                );
             }
         }
         Self { n_in, basis }
@@ -133,7 +163,11 @@ impl DctII {
     /// Transforms `input` (`n_in` values) into `out` (`n_out` values).
     pub fn apply(&self, input: &[f32], out: &mut [f32]) {
         for (row, o) in self.basis.chunks_exact(self.n_in).zip(out.iter_mut()) {
-            *o = row.iter().zip(input).map(|(b, &x)| b * f64::from(x)).sum::<f64>() as f32;
+            *o = row
+                .iter()
+                .zip(input)
+                .map(|(b, &x)| b * f64::from(x))
+                .sum::<f64>() as f32;
         }
     }
 }

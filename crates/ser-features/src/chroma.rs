@@ -66,7 +66,7 @@ impl Chroma {
             .zip(out.chunks_exact_mut(N_CHROMA))
         {
             for (c, weights) in chroma.iter_mut().zip(bank.chunks_exact(n_bins)) {
-                *c = weights.iter().zip(frame).map(|(w, p)| w * p).sum();
+                *c = crate::mel::dot(weights, frame);
             }
             let max = chroma.iter().fold(0.0_f32, |m, &v| m.max(v.abs()));
             let length = if max < f32::MIN_POSITIVE { 1.0 } else { max };

@@ -10,21 +10,26 @@
 /// `out` has `1 + samples.len() / hop_len` values.
 pub fn zero_crossing_rate(samples: &[f32], frame_len: usize, hop_len: usize, out: &mut [f32]) {
     const THRESHOLD: f32 = 1e-10;
-    let n = samples.len() as isize;
-    let half = (frame_len / 2) as isize;
-    let negative = |i: isize| {
-        let v = samples[i.clamp(0, n - 1) as usize];
-        v.abs() > THRESHOLD && v.is_sign_negative()
-    };
+    let half = frame_len / 2;
+    let negative = |v: f32| v.abs() > THRESHOLD && v.is_sign_negative();
+    // crossings[k] = 1 where padded sample k differs in sign from padded sample k - 1; the edge
+    // padding repeats the first and last samples, so it adds no crossing. Prefix sums turn each
+    // frame's count into one subtraction.
+    let n_padded = samples.len() + 2 * half;
+    let mut prefix = Vec::with_capacity(n_padded + 1);
+    prefix.push(0_u32);
+    prefix.resize(half + 2, 0);
+    let mut count = 0_u32;
+    for pair in samples.windows(2) {
+        count += u32::from(negative(pair[0]) != negative(pair[1]));
+        prefix.push(count);
+    }
+    prefix.resize(n_padded + 1, count);
+    // prefix[k + 1] = crossings among padded samples 1..=k.
     for (t, o) in out.iter_mut().enumerate() {
-        let start = (t * hop_len) as isize - half;
-        let mut previous = negative(start);
-        let mut crossings = 0_u32;
-        for i in start + 1..start + frame_len as isize {
-            let current = negative(i);
-            crossings += u32::from(current != previous);
-            previous = current;
-        }
+        let start = t * hop_len;
+        // Crossings at padded positions start+1 ..= start+frame_len-1.
+        let crossings = prefix[start + frame_len] - prefix[start + 1];
         *o = (f64::from(crossings) / frame_len as f64) as f32;
     }
 }

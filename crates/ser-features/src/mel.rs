@@ -1,5 +1,21 @@
 //! Mel scale, mel filter banks, decibels and the DCT behind MFCCs.
 
+/// Dot product with 8 independent partial sums, which the compiler turns into SIMD code
+/// (a single running sum cannot be vectorised without reassociating it).
+#[inline]
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0_f32; 8];
+    let (a8, a_rest) = a.as_chunks::<8>();
+    let (b8, b_rest) = b[..a.len().min(b.len())].as_chunks::<8>();
+    for (x, y) in a8.iter().zip(b8) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let tail: f32 = a_rest.iter().zip(b_rest).map(|(x, y)| x * y).sum();
+    acc.iter().sum::<f32>() + tail
+}
+
 /// Slaney's mel scale (librosa's default, `htk=False`): linear below 1 kHz, logarithmic above,
 /// as `librosa.hz_to_mel`.
 pub fn hz_to_mel(hz: f64) -> f64 {

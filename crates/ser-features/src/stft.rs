@@ -33,11 +33,13 @@ pub fn hann_periodic_padded(win_len: usize, n_fft: usize) -> Vec<f64> {
 #[inline]
 fn complex64_abs(re: f32, im: f32) -> f32 {
     let (re, im) = (re.abs(), im.abs());
-    let (larger, smaller) = if re >= im { (re, im) } else { (im, re) };
-    if larger == 0.0 {
-        return 0.0;
-    }
-    let ratio = f64::from(smaller / larger);
+    let (larger, smaller) = (re.max(im), re.min(im));
+    // Branch-free so that the loop over bins vectorises; 0/0 is masked to 0 as numpy does.
+    let ratio = if larger > 0.0 {
+        f64::from(smaller / larger)
+    } else {
+        0.0
+    };
     let hypot = ((ratio * ratio + 1.0) as f32).sqrt();
     larger * hypot
 }
@@ -109,14 +111,22 @@ impl StftPlan {
         for (t, row) in out.chunks_exact_mut(n_bins).enumerate() {
             // Frame t covers samples [t*hop - n_fft/2, t*hop + n_fft/2) of the zero-padded signal.
             let start = (t * self.hop_len) as isize - half;
-            for (j, (x, w)) in self.frame.iter_mut().zip(&self.window).enumerate() {
-                let i = start + j as isize;
-                let s = if i >= 0 && (i as usize) < samples.len() {
-                    samples[i as usize]
-                } else {
-                    0.0
-                };
-                *x = f64::from(s) * w;
+            let end = start + self.n_fft as isize;
+            if start >= 0 && end <= samples.len() as isize {
+                let src = &samples[start as usize..end as usize];
+                for ((x, w), &s) in self.frame.iter_mut().zip(&self.window).zip(src) {
+                    *x = f64::from(s) * w;
+                }
+            } else {
+                for (j, (x, w)) in self.frame.iter_mut().zip(&self.window).enumerate() {
+                    let i = start + j as isize;
+                    let inside = i >= 0 && (i as usize) < samples.len();
+                    *x = if inside {
+                        f64::from(samples[i as usize]) * w
+                    } else {
+                        0.0
+                    };
+                }
             }
             // The lengths come from the plan itself, so the transform cannot fail.
             let done = self.fft.process_with_scratch(

@@ -1,0 +1,291 @@
+//! K-nearest neighbours: a `linfa-nn` index over the (standardised) training samples, Euclidean
+//! distance, uniform or inverse-distance votes; probabilities are the weighted vote fractions.
+//!
+//! The fitted model stores the training samples and labels; the index is rebuilt on each
+//! prediction call (milliseconds for a corpus of this size), so the saved model is plain data.
+//! With inverse-distance weights, neighbours at distance 0 take all the weight (scikit-learn's
+//! rule). Equal vote totals go to the lowest class index.
+
+use linfa_nn::distance::L2Dist;
+use linfa_nn::{CommonNearestNeighbour, NearestNeighbour};
+use ndarray::{ArrayView1, ArrayView2};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::Classifier;
+use crate::error::{ClassicError, Result};
+use crate::samples::{Samples, check_training, normalize};
+
+/// How neighbours vote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Weighting {
+    /// Every neighbour counts 1 (scikit-learn's default).
+    #[default]
+    Uniform,
+    /// A neighbour at distance `d` counts `1 / d`.
+    Distance,
+}
+
+/// The search structure (all give the same neighbours up to ties; they differ in speed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NeighbourIndex {
+    /// Exhaustive search.
+    Linear,
+    /// K-d tree.
+    KdTree,
+    /// Ball tree (good in the tens to hundreds of dimensions of utterance statistics).
+    #[default]
+    BallTree,
+}
+
+impl NeighbourIndex {
+    fn algorithm(self) -> CommonNearestNeighbour {
+        match self {
+            NeighbourIndex::Linear => CommonNearestNeighbour::LinearSearch,
+            NeighbourIndex::KdTree => CommonNearestNeighbour::KdTree,
+            NeighbourIndex::BallTree => CommonNearestNeighbour::BallTree,
+        }
+    }
+}
+
+/// Hyper-parameters of k-nearest neighbours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KnnConfig {
+    /// Neighbours per query (>= 1, at most the number of training samples).
+    pub k: usize,
+    /// Vote weights.
+    pub weighting: Weighting,
+    /// Search structure.
+    pub index: NeighbourIndex,
+}
+
+impl Default for KnnConfig {
+    /// scikit-learn's `KNeighborsClassifier()`: 5 neighbours, uniform votes.
+    fn default() -> Self {
+        KnnConfig {
+            k: 5,
+            weighting: Weighting::Uniform,
+            index: NeighbourIndex::BallTree,
+        }
+    }
+}
+
+impl KnnConfig {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`ClassicError::InvalidConfig`] for `k = 0`.
+    pub fn validate(&self) -> Result<()> {
+        if self.k == 0 {
+            return Err(ClassicError::InvalidConfig {
+                field: "knn.k",
+                value: "0".to_owned(),
+                reason: "must be at least 1",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A fitted k-nearest-neighbour classifier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Knn {
+    n_features: usize,
+    n_classes: usize,
+    config: KnnConfig,
+    /// Training samples, `n x n_features`, row-major.
+    points: Vec<f32>,
+    /// Training labels.
+    labels: Vec<u32>,
+}
+
+impl Knn {
+    /// Training samples stored.
+    pub fn n_samples(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub(crate) fn fit_samples(
+        x: &Samples,
+        y: &[usize],
+        n_classes: Option<usize>,
+        config: &KnnConfig,
+    ) -> Result<Knn> {
+        config.validate()?;
+        let n_classes = check_training(x, y, n_classes)?;
+        if config.k > x.n_samples {
+            return Err(ClassicError::TooFewSamples {
+                k: config.k,
+                n_samples: x.n_samples,
+            });
+        }
+        Ok(Knn {
+            n_features: x.n_features,
+            n_classes,
+            config: config.clone(),
+            points: x.data.clone(),
+            labels: y.iter().map(|&l| l as u32).collect(),
+        })
+    }
+
+    pub(crate) fn proba_samples(&self, x: &Samples) -> Result<Vec<Vec<f32>>> {
+        let index_error = |e: &dyn std::fmt::Display| ClassicError::NeighbourIndex {
+            message: e.to_string(),
+        };
+        let points = ArrayView2::from_shape((self.n_samples(), self.n_features), &self.points)
+            .map_err(|e| index_error(&e))?;
+        let index = self
+            .config
+            .index
+            .algorithm()
+            .from_batch(&points, L2Dist)
+            .map_err(|e| index_error(&e))?;
+        x.rows()
+            .collect::<Vec<_>>()
+            .par_iter()
+            .map(|sample| {
+                let found = index
+                    .k_nearest(ArrayView1::from(*sample), self.config.k)
+                    .map_err(|e| index_error(&e))?;
+                let distances: Vec<(usize, f64)> = found
+                    .iter()
+                    .map(|(point, i)| {
+                        let d2: f64 = point
+                            .iter()
+                            .zip(sample.iter())
+                            .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
+                            .sum();
+                        (self.labels[*i] as usize, d2.sqrt())
+                    })
+                    .collect();
+                let exact = distances.iter().any(|&(_, d)| d == 0.0);
+                let mut votes = vec![0.0f64; self.n_classes];
+                for &(label, d) in &distances {
+                    votes[label] += match (self.config.weighting, exact) {
+                        (Weighting::Uniform, _) => 1.0,
+                        (Weighting::Distance, true) => f64::from(u8::from(d == 0.0)),
+                        (Weighting::Distance, false) => 1.0 / d,
+                    };
+                }
+                Ok(normalize(&votes))
+            })
+            .collect()
+    }
+
+    /// Checks a deserialised model.
+    pub(crate) fn validate(&self) -> Result<()> {
+        self.config.validate()?;
+        let n = self.labels.len();
+        let problem = if self.n_features == 0 || self.points.len() != n * self.n_features {
+            Some(format!(
+                "{} values for {n} samples of {} features",
+                self.points.len(),
+                self.n_features
+            ))
+        } else if self.config.k > n {
+            Some(format!("k = {} > {n} samples", self.config.k))
+        } else if let Some(l) = self.labels.iter().find(|&&l| l as usize >= self.n_classes) {
+            Some(format!("label {l} >= {} classes", self.n_classes))
+        } else {
+            self.points
+                .iter()
+                .position(|v| !v.is_finite())
+                .map(|p| format!("value {p} is not finite"))
+        };
+        match problem {
+            Some(p) => Err(ClassicError::Corrupt {
+                reason: format!("k-NN: {p}"),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Classifier for Knn {
+    type Config = KnnConfig;
+
+    /// Stores the training set (`seed` is unused: k-NN has no randomness).
+    fn fit<R: AsRef<[f32]>>(x: &[R], y: &[usize], config: &KnnConfig, _seed: u64) -> Result<Self> {
+        Knn::fit_samples(&Samples::from_rows(x, None)?, y, None, config)
+    }
+
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    fn n_classes(&self) -> usize {
+        self.n_classes
+    }
+
+    fn predict_proba<R: AsRef<[f32]>>(&self, x: &[R]) -> Result<Vec<Vec<f32>>> {
+        self.proba_samples(&Samples::from_rows(x, Some(self.n_features))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line() -> (Vec<[f32; 1]>, Vec<usize>) {
+        (
+            vec![[0.0], [1.0], [2.0], [10.0], [11.0]],
+            vec![0, 0, 0, 1, 1],
+        )
+    }
+
+    #[test]
+    fn uniform_and_distance_votes() {
+        let (x, y) = line();
+        for index in [
+            NeighbourIndex::Linear,
+            NeighbourIndex::KdTree,
+            NeighbourIndex::BallTree,
+        ] {
+            let uniform = KnnConfig {
+                k: 3,
+                weighting: Weighting::Uniform,
+                index,
+            };
+            let knn = Knn::fit(&x, &y, &uniform, 0).unwrap();
+            // Neighbours of 9: 10, 11 (class 1) and 2 (class 0).
+            let p = knn.predict_proba(&[[9.0f32]]).unwrap();
+            assert!((p[0][0] - 1.0 / 3.0).abs() < 1e-6 && (p[0][1] - 2.0 / 3.0).abs() < 1e-6);
+            let weighted = KnnConfig {
+                weighting: Weighting::Distance,
+                ..uniform
+            };
+            let knn = Knn::fit(&x, &y, &weighted, 0).unwrap();
+            let p = knn.predict_proba(&[[9.0f32]]).unwrap();
+            let (w0, w1) = (1.0 / 7.0, 1.0 + 0.5);
+            assert!((p[0][0] as f64 - w0 / (w0 + w1)).abs() < 1e-6);
+            // An exact match takes all the weight.
+            let p = knn.predict_proba(&[[10.0f32]]).unwrap();
+            assert_eq!(p[0], vec![0.0, 1.0]);
+        }
+    }
+
+    #[test]
+    fn k_must_fit_the_training_set() {
+        let (x, y) = line();
+        let config = KnnConfig {
+            k: 6,
+            ..KnnConfig::default()
+        };
+        assert!(matches!(
+            Knn::fit(&x, &y, &config, 0),
+            Err(ClassicError::TooFewSamples { k: 6, n_samples: 5 })
+        ));
+        let config = KnnConfig {
+            k: 0,
+            ..KnnConfig::default()
+        };
+        assert!(matches!(
+            Knn::fit(&x, &y, &config, 0),
+            Err(ClassicError::InvalidConfig { field: "knn.k", .. })
+        ));
+    }
+}

@@ -1,0 +1,104 @@
+//! Classical speech-emotion baselines: an RBF support-vector machine, a random forest and
+//! k-nearest neighbours on utterance-level statistics of frame features, the models the
+//! original project compared its deep networks with.
+//!
+//! The pipeline of a [`ClassicModel`]:
+//! 1. [`FeatureSpec`]: a feature matrix (from `ser-features`) becomes one vector per utterance:
+//!    the mean ([`Pooling::Mean`], the original's mean of the 40 MFCCs) or mean and standard
+//!    deviation ([`Pooling::MeanStd`]) of the chosen rows over the *valid* frames (zero padding
+//!    excluded, see [`pooling`]);
+//! 2. [`Standardizer`]: zero mean, unit variance with the training set's statistics only;
+//! 3. a classifier: [`SvmModel`] (one-vs-rest `linfa-svm` machines, temperature-scaled softmax
+//!    probabilities), [`RandomForest`] (CART trees, vote fractions) or [`Knn`] (`linfa-nn`
+//!    index, weighted vote fractions).
+//!
+//! Every classifier implements [`Classifier`]: `fit(x, y, config, seed)`, `predict_proba`
+//! (rows sum to 1) and `predict` (the argmax of `predict_proba`, lowest class on ties). The
+//! same seed gives the same model and the same predictions. Hyper-parameters default to
+//! scikit-learn's (`SVC()`, `RandomForestClassifier()`, `KNeighborsClassifier()`).
+//! [`ClassicModel::save`] writes everything needed to use the model again into a run folder.
+//!
+//! ```
+//! use ser_classic::{ClassicConfig, ClassicModel, Classifier, FeatureSpec, ModelKind};
+//! use ser_features::{FeatureConfig, FeatureSet};
+//! use ser_classic::Pooling;
+//!
+//! // Two classes of 40-value "MFCC means".
+//! let x: Vec<Vec<f32>> = (0..40)
+//!     .map(|i| (0..40).map(|j| (i % 2) as f32 * 3.0 + ((i * 7 + j) % 5) as f32 * 0.1).collect())
+//!     .collect();
+//! let y: Vec<usize> = (0..40).map(|i| i % 2).collect();
+//! let features = FeatureSpec::new(FeatureConfig::seed(), FeatureSet::Mfcc, Pooling::Mean);
+//! let config = ClassicConfig::new(ModelKind::Knn.default_config(), features);
+//! let model = ClassicModel::fit(&x, &y, &config, 42)?;
+//! assert_eq!(model.predict(&x)?, y);
+//! # Ok::<(), ser_classic::ClassicError>(())
+//! ```
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod error;
+pub mod forest;
+pub mod knn;
+mod model;
+pub mod pooling;
+mod samples;
+mod standardize;
+pub mod svm;
+
+pub use error::{ClassicError, Result};
+pub use forest::{ForestConfig, MaxFeatures, RandomForest};
+pub use knn::{Knn, KnnConfig, NeighbourIndex, Weighting};
+pub use model::{
+    ClassicConfig, ClassicModel, FORMAT_VERSION, FittedModel, MODEL_FILE_NAME, ModelConfig,
+    ModelKind,
+};
+pub use pooling::{FeatureSpec, Padding, Pooling, trailing_zero_frames};
+pub use standardize::Standardizer;
+pub use svm::{Gamma, SvmConfig, SvmModel};
+
+/// A fitted multi-class classifier over fixed-length `f32` vectors with labels `0..n_classes`.
+pub trait Classifier: Sized {
+    /// Hyper-parameters.
+    type Config;
+
+    /// Fits on `x` (one row per sample, all of equal length, finite) and labels `y`.
+    ///
+    /// The number of classes is the largest label plus one (every class below it must have a
+    /// sample; [`ClassicConfig::class_names`] can fix it instead). The same inputs and `seed`
+    /// give the same model.
+    ///
+    /// # Errors
+    /// [`ClassicError::EmptyTrainingSet`], [`ClassicError::LabelCountMismatch`],
+    /// [`ClassicError::DimensionMismatch`], [`ClassicError::NonFinite`],
+    /// [`ClassicError::OneClass`], [`ClassicError::EmptyClass`],
+    /// [`ClassicError::InvalidConfig`] and model-specific errors.
+    fn fit<R: AsRef<[f32]>>(x: &[R], y: &[usize], config: &Self::Config, seed: u64)
+    -> Result<Self>;
+
+    /// Length of the input vectors.
+    fn n_features(&self) -> usize;
+
+    /// Number of classes.
+    fn n_classes(&self) -> usize;
+
+    /// Class probabilities, one row of [`Classifier::n_classes`] values summing to 1 per
+    /// sample.
+    ///
+    /// # Errors
+    /// [`ClassicError::DimensionMismatch`], [`ClassicError::NonFinite`] and model-specific
+    /// errors.
+    fn predict_proba<R: AsRef<[f32]>>(&self, x: &[R]) -> Result<Vec<Vec<f32>>>;
+
+    /// The most probable class of each sample (the lowest class index on ties).
+    ///
+    /// # Errors
+    /// As [`Classifier::predict_proba`].
+    fn predict<R: AsRef<[f32]>>(&self, x: &[R]) -> Result<Vec<usize>> {
+        Ok(self
+            .predict_proba(x)?
+            .iter()
+            .map(|p| samples::argmax(p))
+            .collect())
+    }
+}

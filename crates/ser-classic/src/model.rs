@@ -1,0 +1,483 @@
+//! The complete classical model: feature specification, standardiser and classifier, fitted
+//! together and saved to (or loaded from) a run folder as one JSON file.
+
+use std::fmt;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use ser_features::FeatureMatrix;
+use serde::{Deserialize, Serialize};
+
+use crate::Classifier;
+use crate::error::{ClassicError, Result};
+use crate::forest::{ForestConfig, RandomForest};
+use crate::knn::{Knn, KnnConfig};
+use crate::pooling::FeatureSpec;
+use crate::samples::Samples;
+use crate::standardize::Standardizer;
+use crate::svm::{SvmConfig, SvmModel};
+
+/// File name of a saved model inside its run folder.
+pub const MODEL_FILE_NAME: &str = "classic-model.json";
+
+/// Version of the saved-model format this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The three classical model families.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    /// One-vs-rest RBF support-vector machine.
+    Svm,
+    /// Random forest of CART trees.
+    RandomForest,
+    /// K-nearest neighbours.
+    Knn,
+}
+
+impl ModelKind {
+    /// Every kind, in the order the original project reported them.
+    pub const ALL: [ModelKind; 3] = [ModelKind::Svm, ModelKind::RandomForest, ModelKind::Knn];
+
+    /// Kebab-case name (`svm`, `random-forest`, `knn`), as used by serde and `FromStr`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Svm => "svm",
+            ModelKind::RandomForest => "random-forest",
+            ModelKind::Knn => "knn",
+        }
+    }
+
+    /// The kind with its default (scikit-learn's) hyper-parameters.
+    pub fn default_config(self) -> ModelConfig {
+        match self {
+            ModelKind::Svm => ModelConfig::Svm(SvmConfig::default()),
+            ModelKind::RandomForest => ModelConfig::RandomForest(ForestConfig::default()),
+            ModelKind::Knn => ModelConfig::Knn(KnnConfig::default()),
+        }
+    }
+}
+
+impl fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+impl FromStr for ModelKind {
+    type Err = ClassicError;
+
+    /// Parses `svm`, `random-forest` (or `rf`, `forest`) and `knn`; ASCII case is ignored.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "svm" => Ok(ModelKind::Svm),
+            "random-forest" | "rf" | "forest" => Ok(ModelKind::RandomForest),
+            "knn" => Ok(ModelKind::Knn),
+            _ => Err(ClassicError::InvalidConfig {
+                field: "model.kind",
+                value: s.to_owned(),
+                reason: "must be svm, random-forest (rf) or knn",
+            }),
+        }
+    }
+}
+
+/// A model kind with its hyper-parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "params", rename_all = "kebab-case")]
+pub enum ModelConfig {
+    /// One-vs-rest RBF SVM.
+    Svm(SvmConfig),
+    /// Random forest.
+    RandomForest(ForestConfig),
+    /// K-nearest neighbours.
+    Knn(KnnConfig),
+}
+
+impl ModelConfig {
+    /// The model family.
+    pub fn kind(&self) -> ModelKind {
+        match self {
+            ModelConfig::Svm(_) => ModelKind::Svm,
+            ModelConfig::RandomForest(_) => ModelKind::RandomForest,
+            ModelConfig::Knn(_) => ModelKind::Knn,
+        }
+    }
+
+    /// Checks the hyper-parameters.
+    ///
+    /// # Errors
+    /// [`ClassicError::InvalidConfig`] naming the field.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            ModelConfig::Svm(c) => c.validate(),
+            ModelConfig::RandomForest(c) => c.validate(),
+            ModelConfig::Knn(c) => c.validate(),
+        }
+    }
+}
+
+impl Default for ModelConfig {
+    /// The SVM with default hyper-parameters.
+    fn default() -> Self {
+        ModelKind::Svm.default_config()
+    }
+}
+
+/// Everything chosen before fitting: the model and its hyper-parameters, the utterance
+/// statistics it reads, and optionally the class names.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassicConfig {
+    /// Model kind and hyper-parameters.
+    pub model: ModelConfig,
+    /// How utterance vectors are made from feature matrices.
+    pub features: FeatureSpec,
+    /// Class names in label order; when not empty it fixes the number of classes (labels must
+    /// be below its length). Empty: the number of classes is the largest label plus one.
+    #[serde(default)]
+    pub class_names: Vec<String>,
+}
+
+impl ClassicConfig {
+    /// A configuration with unnamed classes.
+    pub fn new(model: ModelConfig, features: FeatureSpec) -> Self {
+        ClassicConfig {
+            model,
+            features,
+            class_names: Vec::new(),
+        }
+    }
+}
+
+/// The fitted classifier inside a [`ClassicModel`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FittedModel {
+    /// A fitted SVM.
+    Svm(SvmModel),
+    /// A fitted random forest.
+    RandomForest(RandomForest),
+    /// A fitted k-NN.
+    Knn(Knn),
+}
+
+impl FittedModel {
+    fn n_features(&self) -> usize {
+        match self {
+            FittedModel::Svm(m) => m.n_features(),
+            FittedModel::RandomForest(m) => m.n_features(),
+            FittedModel::Knn(m) => m.n_features(),
+        }
+    }
+
+    fn n_classes(&self) -> usize {
+        match self {
+            FittedModel::Svm(m) => m.n_classes(),
+            FittedModel::RandomForest(m) => m.n_classes(),
+            FittedModel::Knn(m) => m.n_classes(),
+        }
+    }
+
+    fn kind(&self) -> ModelKind {
+        match self {
+            FittedModel::Svm(_) => ModelKind::Svm,
+            FittedModel::RandomForest(_) => ModelKind::RandomForest,
+            FittedModel::Knn(_) => ModelKind::Knn,
+        }
+    }
+
+    fn proba_samples(&self, x: &Samples) -> Result<Vec<Vec<f32>>> {
+        match self {
+            FittedModel::Svm(m) => Ok(m.proba_samples(x)),
+            FittedModel::RandomForest(m) => Ok(m.proba_samples(x)),
+            FittedModel::Knn(m) => m.proba_samples(x),
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        match self {
+            FittedModel::Svm(m) => m.validate(),
+            FittedModel::RandomForest(m) => m.validate(),
+            FittedModel::Knn(m) => m.validate(),
+        }
+    }
+}
+
+/// A fitted classical model: utterance statistics -> standardiser (training statistics) ->
+/// classifier.
+///
+/// Saved as one JSON file ([`MODEL_FILE_NAME`]) holding the format version, the
+/// [`ClassicConfig`] (model, hyper-parameters, feature extraction, rows, pooling, padding rule,
+/// class names), the seed, the [`Standardizer`] and the fitted parameters, so that a loaded
+/// model turns a feature matrix into class probabilities without any other input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassicModel {
+    format_version: u32,
+    config: ClassicConfig,
+    seed: u64,
+    n_features: usize,
+    n_classes: usize,
+    standardizer: Standardizer,
+    fitted: FittedModel,
+}
+
+/// Only the version, read first so that a newer file gets a clear error.
+#[derive(Deserialize)]
+struct VersionProbe {
+    format_version: u32,
+}
+
+impl ClassicModel {
+    /// The configuration it was fitted with.
+    pub fn config(&self) -> &ClassicConfig {
+        &self.config
+    }
+
+    /// The seed it was fitted with.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The standardiser (training statistics).
+    pub fn standardizer(&self) -> &Standardizer {
+        &self.standardizer
+    }
+
+    /// The fitted classifier.
+    pub fn fitted(&self) -> &FittedModel {
+        &self.fitted
+    }
+
+    /// The utterance vector of a full feature matrix, per [`ClassicConfig::features`].
+    ///
+    /// # Errors
+    /// As [`FeatureSpec::pool_matrix`].
+    pub fn utterance_vector(
+        &self,
+        matrix: &FeatureMatrix,
+        valid_frames: Option<usize>,
+    ) -> Result<Vec<f32>> {
+        self.config.features.pool_matrix(matrix, valid_frames)
+    }
+
+    /// Class probabilities of one utterance from its full feature matrix.
+    ///
+    /// # Errors
+    /// As [`FeatureSpec::pool_matrix`].
+    pub fn predict_proba_matrix(
+        &self,
+        matrix: &FeatureMatrix,
+        valid_frames: Option<usize>,
+    ) -> Result<Vec<f32>> {
+        let v = self.utterance_vector(matrix, valid_frames)?;
+        let mut rows = self.predict_proba(&[v])?;
+        rows.pop().ok_or(ClassicError::Corrupt {
+            reason: "no probability row for one sample".to_owned(),
+        })
+    }
+
+    /// Writes the model to `dir/`[`MODEL_FILE_NAME`] atomically (a temporary file in `dir`,
+    /// then a rename), creating `dir` if needed. Returns the file's path.
+    ///
+    /// # Errors
+    /// [`ClassicError::Io`] and [`ClassicError::Json`] with the path involved.
+    pub fn save(&self, dir: &Path) -> Result<PathBuf> {
+        let path = dir.join(MODEL_FILE_NAME);
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| ClassicError::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
+        let mut writer = BufWriter::new(tmp);
+        serde_json::to_writer(&mut writer, self).map_err(|source| ClassicError::Json {
+            path: path.clone(),
+            source,
+        })?;
+        writer.flush().map_err(io(&path))?;
+        let tmp = writer.into_inner().map_err(|e| io(&path)(e.into_error()))?;
+        tmp.as_file().sync_all().map_err(io(&path))?;
+        tmp.persist(&path).map_err(|e| io(&path)(e.error))?;
+        Ok(path)
+    }
+
+    /// Reads `dir/`[`MODEL_FILE_NAME`] (see [`ClassicModel::load_file`]).
+    ///
+    /// # Errors
+    /// As [`ClassicModel::load_file`].
+    pub fn load(dir: &Path) -> Result<ClassicModel> {
+        ClassicModel::load_file(&dir.join(MODEL_FILE_NAME))
+    }
+
+    /// Reads a saved model and checks it: format version, the shapes of every fitted
+    /// parameter against each other and against the feature specification.
+    ///
+    /// # Errors
+    /// [`ClassicError::Io`], [`ClassicError::Json`], [`ClassicError::FormatVersion`] and
+    /// [`ClassicError::Corrupt`].
+    pub fn load_file(path: &Path) -> Result<ClassicModel> {
+        let bytes = std::fs::read(path).map_err(|source| ClassicError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let json = |source| ClassicError::Json {
+            path: path.to_path_buf(),
+            source,
+        };
+        let probe: VersionProbe = serde_json::from_slice(&bytes).map_err(json)?;
+        if probe.format_version != FORMAT_VERSION {
+            return Err(ClassicError::FormatVersion {
+                path: path.to_path_buf(),
+                found: probe.format_version,
+                expected: FORMAT_VERSION,
+            });
+        }
+        let model: ClassicModel = serde_json::from_slice(&bytes).map_err(json)?;
+        model.validate()?;
+        Ok(model)
+    }
+
+    /// Cross-checks a deserialised model.
+    fn validate(&self) -> Result<()> {
+        self.config.model.validate()?;
+        self.standardizer.validate()?;
+        self.fitted.validate()?;
+        let mismatch = |what: &str, a: usize, b: usize| {
+            Err(ClassicError::Corrupt {
+                reason: format!("{what}: {a} vs {b}"),
+            })
+        };
+        if self.config.model.kind() != self.fitted.kind() {
+            return Err(ClassicError::Corrupt {
+                reason: format!(
+                    "configured model {} but fitted {}",
+                    self.config.model.kind(),
+                    self.fitted.kind()
+                ),
+            });
+        }
+        let spec_features = self.config.features.n_features();
+        for (what, n) in [
+            ("feature specification / model features", spec_features),
+            (
+                "standardizer / model features",
+                self.standardizer.n_features(),
+            ),
+            ("classifier / model features", self.fitted.n_features()),
+        ] {
+            if n != self.n_features {
+                return mismatch(what, n, self.n_features);
+            }
+        }
+        if self.fitted.n_classes() != self.n_classes {
+            return mismatch(
+                "classifier / model classes",
+                self.fitted.n_classes(),
+                self.n_classes,
+            );
+        }
+        let names = self.config.class_names.len();
+        if names != 0 && names != self.n_classes {
+            return mismatch("class names / model classes", names, self.n_classes);
+        }
+        Ok(())
+    }
+}
+
+impl Classifier for ClassicModel {
+    type Config = ClassicConfig;
+
+    /// Checks that every sample has [`FeatureSpec::n_features`] values, fits the standardiser
+    /// on `x`, then the classifier on the standardised `x`.
+    fn fit<R: AsRef<[f32]>>(
+        x: &[R],
+        y: &[usize],
+        config: &ClassicConfig,
+        seed: u64,
+    ) -> Result<Self> {
+        config.model.validate()?;
+        let n_features = config.features.n_features();
+        let x = Samples::from_rows(x, Some(n_features))?;
+        let n_classes = (!config.class_names.is_empty()).then_some(config.class_names.len());
+        // Label checks come before the standardiser so that an empty set reports as such.
+        let n_classes = crate::samples::check_training(&x, y, n_classes)?;
+        let standardizer = Standardizer::fit_samples(&x)?;
+        let z = standardizer.transform_samples(&x);
+        let n = Some(n_classes);
+        let fitted = match &config.model {
+            ModelConfig::Svm(c) => FittedModel::Svm(SvmModel::fit_samples(&z, y, n, c, seed)?),
+            ModelConfig::RandomForest(c) => {
+                FittedModel::RandomForest(RandomForest::fit_samples(&z, y, n, c, seed)?)
+            }
+            ModelConfig::Knn(c) => FittedModel::Knn(Knn::fit_samples(&z, y, n, c)?),
+        };
+        Ok(ClassicModel {
+            format_version: FORMAT_VERSION,
+            config: config.clone(),
+            seed,
+            n_features,
+            n_classes,
+            standardizer,
+            fitted,
+        })
+    }
+
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    fn n_classes(&self) -> usize {
+        self.n_classes
+    }
+
+    /// Standardises `x` with the training statistics, then asks the classifier.
+    fn predict_proba<R: AsRef<[f32]>>(&self, x: &[R]) -> Result<Vec<Vec<f32>>> {
+        let x = Samples::from_rows(x, Some(self.n_features))?;
+        self.fitted
+            .proba_samples(&self.standardizer.transform_samples(&x))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_parse_and_print() {
+        for kind in ModelKind::ALL {
+            assert_eq!(kind.name().parse::<ModelKind>().unwrap(), kind);
+            assert_eq!(kind.default_config().kind(), kind);
+        }
+        assert_eq!("RF".parse::<ModelKind>().unwrap(), ModelKind::RandomForest);
+        assert!("tree".parse::<ModelKind>().is_err());
+    }
+
+    #[test]
+    fn config_json_is_readable_and_strict() {
+        let config = ClassicConfig::default();
+        let json = serde_json::to_string(&config).unwrap();
+        assert!(json.contains(r#""kind":"svm""#), "{json}");
+        let back: ClassicConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, config);
+        // Partial hyper-parameters take defaults; unknown fields are refused.
+        let partial = r#"{"kind":"knn","params":{"k":7}}"#;
+        let m: ModelConfig = serde_json::from_str(partial).unwrap();
+        assert_eq!(
+            m,
+            ModelConfig::Knn(KnnConfig {
+                k: 7,
+                ..KnnConfig::default()
+            })
+        );
+        let typo = r#"{"kind":"knn","params":{"kk":7}}"#;
+        assert!(serde_json::from_str::<ModelConfig>(typo).is_err());
+        let gamma = r#"{"kind":"svm","params":{"gamma":{"value":0.5}}}"#;
+        let m: ModelConfig = serde_json::from_str(gamma).unwrap();
+        assert!(
+            matches!(m, ModelConfig::Svm(SvmConfig { gamma: crate::Gamma::Value(g), .. }) if g == 0.5)
+        );
+    }
+}

@@ -1,0 +1,169 @@
+//! Shared code of the `ser-*` command-line tools: the run description every run folder carries
+//! (`ser-run.json`) and a loaded model that turns audio into emotion probabilities.
+//!
+//! The binaries stay thin: they parse flags, build these values and call the libraries.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use ser_data::{LabelMap, Normalizer, Protocol};
+use ser_features::{FeatureConfig, FeatureExtractor, FeatureSet};
+use ser_trainer::Predictor;
+
+/// File name of the run description inside a run folder.
+pub const RUN_INFO_FILE: &str = "ser-run.json";
+
+/// Version of the `ser-run.json` layout.
+pub const RUN_INFO_VERSION: u32 = 1;
+
+/// Everything a run folder needs besides the weights to be used without guessing: where the
+/// data came from, how features were made, normalised and selected, the labels, the split.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// Layout version ([`RUN_INFO_VERSION`]).
+    pub format_version: u32,
+    /// The model name given to `ser-train --model`.
+    pub model: String,
+    /// The corpus folder trained on.
+    pub data_dir: PathBuf,
+    /// Feature extraction.
+    pub feature_config: FeatureConfig,
+    /// Which rows of the feature matrix the model sees.
+    pub feature_set: FeatureSet,
+    /// Normalisation fitted on the training side (applied to all rows before selection).
+    pub normalizer: Normalizer,
+    /// Output index -> emotion.
+    pub label_map: LabelMap,
+    /// The evaluation protocol.
+    pub protocol: Protocol,
+    /// The fold of the protocol (0-based).
+    pub fold: usize,
+    /// Number of folds of the protocol.
+    pub n_folds: usize,
+    /// Speakers of each side of the split.
+    pub train_speakers: Vec<String>,
+    /// Validation speakers.
+    pub val_speakers: Vec<String>,
+    /// Test speakers.
+    pub test_speakers: Vec<String>,
+    /// The seed of the run.
+    pub seed: u64,
+    /// Set when the protocol leaks speakers: printed with every result.
+    pub leak_warning: Option<String>,
+    /// The command line that produced the run.
+    pub command: String,
+}
+
+impl RunInfo {
+    /// Reads `ser-run.json` of a run folder.
+    pub fn load(run_dir: &Path) -> Result<RunInfo> {
+        let path = run_dir.join(RUN_INFO_FILE);
+        if !run_dir.is_dir() {
+            bail!("{}: not a folder (expected a run folder written by ser-train)", run_dir.display());
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("{}: not a run folder (no readable {RUN_INFO_FILE})", run_dir.display()))?;
+        let info: RunInfo =
+            serde_json::from_str(&text).with_context(|| format!("{}: corrupted run description", path.display()))?;
+        if info.format_version != RUN_INFO_VERSION {
+            bail!("{}: format version {} (this build reads {RUN_INFO_VERSION})", path.display(), info.format_version);
+        }
+        Ok(info)
+    }
+
+    /// Writes `ser-run.json` atomically.
+    pub fn save(&self, run_dir: &Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(self)?;
+        write_atomic(&run_dir.join(RUN_INFO_FILE), text.as_bytes())
+    }
+
+    /// Row indices of the feature set, in order.
+    pub fn rows(&self) -> Vec<usize> {
+        self.feature_config.layout().rows(self.feature_set)
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
+}
+
+/// A trained model ready to classify audio: its run description, a planned feature extractor
+/// and the network.
+#[derive(Debug)]
+pub struct Model {
+    /// The run folder it came from.
+    pub run_dir: PathBuf,
+    /// Its description.
+    pub info: RunInfo,
+    rows: Vec<usize>,
+    extractor: FeatureExtractor,
+    predictor: Predictor,
+}
+
+impl Model {
+    /// Loads a run folder written by `ser-train`.
+    pub fn load(run_dir: &Path) -> Result<Model> {
+        let info = RunInfo::load(run_dir)?;
+        let predictor = Predictor::load(run_dir)
+            .with_context(|| format!("{}: cannot load the model weights", run_dir.display()))?;
+        let extractor = FeatureExtractor::new(&info.feature_config)
+            .with_context(|| format!("{}: bad feature configuration", run_dir.display()))?;
+        let rows = info.rows();
+        if predictor.n_features() != rows.len() {
+            bail!(
+                "{}: the model takes {} feature rows but its feature set {} has {}",
+                run_dir.display(),
+                predictor.n_features(),
+                info.feature_set,
+                rows.len()
+            );
+        }
+        Ok(Model { run_dir: run_dir.to_owned(), info, rows, extractor, predictor })
+    }
+
+    /// A short identifier: the run folder's path.
+    pub fn id(&self) -> String {
+        self.run_dir.display().to_string()
+    }
+
+    /// The analysis sample rate.
+    pub fn sample_rate_hz(&self) -> u32 {
+        self.info.feature_config.sample_rate_hz
+    }
+
+    /// Samples of one analysis window (the model's fixed frame count).
+    pub fn window_samples(&self) -> usize {
+        self.info.feature_config.n_frames.saturating_sub(1) * self.info.feature_config.hop_len
+    }
+
+    /// Class names in output order.
+    pub fn class_names(&self) -> Vec<&'static str> {
+        self.info.label_map.names()
+    }
+
+    /// The model input for mono samples at [`Model::sample_rate_hz`]: features of the first
+    /// `n_frames` frames, normalised, rows selected.
+    pub fn features(&mut self, samples: &[f32]) -> Result<Vec<f32>> {
+        let mut m = self.extractor.extract(samples)?;
+        self.info.normalizer.apply(&mut m.data, m.n_frames)?;
+        Ok(m.select_rows(&self.rows).data)
+    }
+
+    /// Emotion probabilities for mono samples at [`Model::sample_rate_hz`].
+    pub fn predict_samples(&mut self, samples: &[f32]) -> Result<Vec<f32>> {
+        let x = self.features(samples)?;
+        Ok(self.predictor.predict_proba(&[x])?.into_iter().next().unwrap_or_default())
+    }
+
+    /// Emotion probabilities for several prepared inputs (see [`Model::features`]) at once.
+    pub fn predict_features(&self, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>>> {
+        Ok(self.predictor.predict_proba(inputs)?)
+    }
+}

@@ -1,0 +1,666 @@
+//! Feature extraction for a whole corpus (parallel, cached) and augmented training copies.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use ser_features::{FeatureConfig, FeatureExtractor, FeatureMatrix};
+use serde::{Deserialize, Serialize};
+
+use crate::augment::{AugmentConfig, WaveAugmenter};
+use crate::cache::{self, Hash32, PackedFeatures};
+use crate::corpus::{Corpus, SkipReason};
+use crate::emotion::Emotion;
+use crate::error::DataError;
+use crate::progress::Progress;
+use crate::protocol::{Protocol, Split};
+
+/// Where to cache and whether to report progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// Cache folder; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+    /// Report progress on stderr (a bar on a terminal, plain lines otherwise).
+    pub progress: bool,
+}
+
+impl Default for BuildOptions {
+    /// Cache in [`default_cache_dir`], with progress.
+    fn default() -> Self {
+        BuildOptions {
+            cache_dir: Some(default_cache_dir()),
+            progress: true,
+        }
+    }
+}
+
+/// `data/cache/` of the workspace this crate was built in when that workspace still exists,
+/// else `data/cache/` under the current folder.
+pub fn default_cache_dir() -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    match workspace.canonicalize() {
+        Ok(root) if root.join("Cargo.toml").is_file() => root.join("data").join("cache"),
+        _ => PathBuf::from("data").join("cache"),
+    }
+}
+
+/// What a build did: where the features came from and how long it took.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuildReport {
+    /// The cache file used, if caching is on.
+    pub cache_file: Option<PathBuf>,
+    /// What the cache lookup found ("hit", "no cache file", "not trusted: ...", "disabled").
+    pub cache_status: String,
+    /// Matrices loaded from the cache.
+    pub n_from_cache: usize,
+    /// Matrices computed now.
+    pub n_extracted: usize,
+    /// Files (or copies) that failed to read, decode or extract, now listed as skipped.
+    pub n_failed: usize,
+    /// Set when writing the cache failed (the features are still returned).
+    pub cache_write_error: Option<String>,
+    /// Wall time in seconds.
+    pub elapsed_s: f64,
+}
+
+impl std::fmt::Display for BuildReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} from cache, {} extracted, {} failed in {:.2} s (cache: {})",
+            self.n_from_cache, self.n_extracted, self.n_failed, self.elapsed_s, self.cache_status
+        )?;
+        if let Some(e) = &self.cache_write_error {
+            write!(f, "; cache not written: {e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A corpus with one fixed-size feature matrix per utterance.
+///
+/// Utterances that could not be read, decoded or analysed are moved to
+/// `corpus().skipped`; compute splits from [`Dataset::corpus`] (or [`Dataset::splits`]) so
+/// that indices match.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    corpus: Corpus,
+    config: FeatureConfig,
+    n_rows: usize,
+    n_frames: usize,
+    data: Vec<f32>,
+    content_hashes: Vec<Hash32>,
+    report: BuildReport,
+}
+
+/// Where an utterance's features come from.
+enum Source {
+    /// Entry `slot` of the cache file.
+    Cached(usize),
+    /// Computed now.
+    Extracted(FeatureMatrix),
+}
+
+/// Reads a file and hashes its content.
+fn read_and_hash(path: &Path) -> Result<(Vec<u8>, Hash32), SkipReason> {
+    let bytes = std::fs::read(path).map_err(|e| SkipReason::Unreadable {
+        message: e.to_string(),
+    })?;
+    let hash = cache::sha256(&bytes);
+    Ok((bytes, hash))
+}
+
+/// Decodes audio bytes to mono at `sample_rate_hz`.
+fn decode_at(bytes: &[u8], path: &Path, sample_rate_hz: u32) -> Result<Vec<f32>, SkipReason> {
+    let failed = |e: ser_audio::AudioError| SkipReason::DecodeFailed {
+        message: e.to_string(),
+    };
+    let audio = ser_audio::decode(bytes, &path.display().to_string()).map_err(failed)?;
+    if audio.sample_rate_hz == sample_rate_hz {
+        Ok(audio.samples)
+    } else {
+        ser_audio::resample(&audio.samples, audio.sample_rate_hz, sample_rate_hz).map_err(failed)
+    }
+}
+
+/// Extracts one matrix and checks its shape.
+fn extract(
+    extractor: &mut FeatureExtractor,
+    samples: &[f32],
+    n_rows: usize,
+    n_frames: usize,
+) -> Result<FeatureMatrix, SkipReason> {
+    let m = extractor
+        .extract(samples)
+        .map_err(|e| SkipReason::FeatureFailed {
+            message: e.to_string(),
+        })?;
+    if (m.n_rows, m.n_frames, m.data.len()) != (n_rows, n_frames, n_rows * n_frames) {
+        return Err(SkipReason::FeatureFailed {
+            message: format!(
+                "extractor returned {} x {} ({} values), expected {n_rows} x {n_frames}",
+                m.n_rows,
+                m.n_frames,
+                m.data.len()
+            ),
+        });
+    }
+    Ok(m)
+}
+
+fn config_json(what: &'static str, value: &impl Serialize) -> Result<Vec<u8>, DataError> {
+    serde_json::to_vec(value).map_err(|source| DataError::Serialize { what, source })
+}
+
+/// The corpus folder as an absolute path (for cache file names).
+fn root_key(root: &Path) -> Vec<u8> {
+    root.canonicalize()
+        .unwrap_or_else(|_| root.to_path_buf())
+        .to_string_lossy()
+        .into_owned()
+        .into_bytes()
+}
+
+/// Reads a cache file, returning its entries by key and a status line.
+fn load_cache(
+    path: Option<&Path>,
+    config_hash: &Hash32,
+    n_rows: usize,
+    n_frames: usize,
+) -> (Option<PackedFeatures>, String) {
+    match path {
+        None => (None, "disabled".to_owned()),
+        Some(p) => match cache::read_packed(p, config_hash, n_rows, n_frames) {
+            Ok(packed) => (Some(packed), "hit".to_owned()),
+            Err(read) => (None, read.to_string()),
+        },
+    }
+}
+
+impl Dataset {
+    /// Extracts (or loads from the cache) the features of every utterance of `corpus`.
+    ///
+    /// Files are hashed in parallel; matrices whose (content hash, feature config) is in the
+    /// cache are loaded, the rest are decoded, resampled to `config.sample_rate_hz` and
+    /// extracted in parallel (one extractor per worker), then the cache file is rewritten
+    /// atomically. Files that fail are moved to the corpus's skipped list.
+    pub fn build(
+        mut corpus: Corpus,
+        config: &FeatureConfig,
+        options: &BuildOptions,
+    ) -> Result<Dataset, DataError> {
+        let start = Instant::now();
+        let extractor =
+            FeatureExtractor::new(config).map_err(|source| DataError::FeatureConfig { source })?;
+        let n_rows = config.layout().n_rows;
+        let n_frames = config.n_frames;
+        let cfg_json = config_json("feature config", config)?;
+        let version = cache::FORMAT_VERSION.to_le_bytes();
+        let config_hash = cache::sha256_parts(&[&version, b"features", &cfg_json]);
+        let cache_path = options.cache_dir.as_ref().map(|dir| {
+            let key = cache::sha256_parts(&[&config_hash, &root_key(&corpus.root)]);
+            dir.join(format!(
+                "features-{}-{}.bin",
+                corpus.kind,
+                cache::hex_prefix(&key, 8)
+            ))
+        });
+        // Read the cache file and hash every audio file at the same time.
+        let ((cached, cache_status), hashes): (_, Vec<Result<Hash32, SkipReason>>) = rayon::join(
+            || load_cache(cache_path.as_deref(), &config_hash, n_rows, n_frames),
+            || {
+                corpus
+                    .items
+                    .par_iter()
+                    .map(|u| read_and_hash(&u.path).map(|(_, hash)| hash))
+                    .collect()
+            },
+        );
+
+        // Fast path: the cache holds exactly these files in this order.
+        let in_order = cached.as_ref().is_some_and(|c| {
+            c.keys.len() == hashes.len()
+                && hashes
+                    .iter()
+                    .zip(&c.keys)
+                    .all(|(h, k)| h.as_ref().is_ok_and(|h| h == k))
+        });
+        if in_order && let Some(packed) = cached {
+            let n = packed.keys.len();
+            return Ok(Dataset {
+                corpus,
+                config: config.clone(),
+                n_rows,
+                n_frames,
+                data: packed.data,
+                content_hashes: packed.keys,
+                report: BuildReport {
+                    cache_file: cache_path,
+                    cache_status,
+                    n_from_cache: n,
+                    n_extracted: 0,
+                    n_failed: 0,
+                    cache_write_error: None,
+                    elapsed_s: start.elapsed().as_secs_f64(),
+                },
+            });
+        }
+
+        let index: HashMap<Hash32, usize> = cached
+            .as_ref()
+            .map(|c| c.keys.iter().enumerate().map(|(i, k)| (*k, i)).collect())
+            .unwrap_or_default();
+        let n_to_extract = hashes
+            .iter()
+            .filter(|h| h.as_ref().is_ok_and(|h| !index.contains_key(h)))
+            .count();
+        let progress = Progress::new("extracting features", n_to_extract, options.progress);
+        let sample_rate_hz = config.sample_rate_hz;
+        // `map_init` clones the extractor once per rayon work unit, so every worker thread has
+        // its own (the extractor reuses internal buffers and is not shared).
+        let results: Vec<Result<(Hash32, Source), SkipReason>> = corpus
+            .items
+            .par_iter()
+            .zip(hashes.into_par_iter())
+            .map_init(
+                || extractor.clone(),
+                |ex, (u, h)| {
+                    let hash = h?;
+                    if let Some(&slot) = index.get(&hash) {
+                        return Ok((hash, Source::Cached(slot)));
+                    }
+                    // Read again (from the page cache); hash what is decoded.
+                    let m = read_and_hash(&u.path).and_then(|(bytes, hash)| {
+                        let samples = decode_at(&bytes, &u.path, sample_rate_hz)?;
+                        Ok((hash, extract(ex, &samples, n_rows, n_frames)?))
+                    });
+                    progress.inc();
+                    let (hash, m) = m?;
+                    Ok((hash, Source::Extracted(m)))
+                },
+            )
+            .collect();
+        progress.finish();
+
+        let matrix_len = n_rows * n_frames;
+        let mut data = Vec::with_capacity(corpus.len() * matrix_len);
+        let mut content_hashes = Vec::with_capacity(corpus.len());
+        let mut failures = Vec::new();
+        let (mut n_from_cache, mut n_extracted) = (0, 0);
+        for (i, r) in results.into_iter().enumerate() {
+            match r {
+                Ok((hash, Source::Extracted(m))) => {
+                    data.extend_from_slice(&m.data);
+                    content_hashes.push(hash);
+                    n_extracted += 1;
+                }
+                Ok((hash, Source::Cached(slot))) => {
+                    // The index was built from the cache, so the slot exists.
+                    let m = cached.as_ref().and_then(|c| c.matrix(slot)).ok_or(
+                        DataError::IndexOutOfRange {
+                            index: slot,
+                            len: index.len(),
+                        },
+                    )?;
+                    data.extend_from_slice(m);
+                    content_hashes.push(hash);
+                    n_from_cache += 1;
+                }
+                Err(reason) => failures.push((i, reason)),
+            }
+        }
+        let n_failed = failures.len();
+        corpus.remove_items(failures);
+        if corpus.is_empty() {
+            return Err(DataError::NoUsableFiles {
+                dir: corpus.root.clone(),
+                n_wav_files: corpus.skipped.len(),
+                n_skipped: corpus.skipped.len(),
+                expected: format!("decodable audio ({})", corpus.kind.pattern()),
+            });
+        }
+
+        // Rewrite the cache when something was computed or the file was not usable; entries
+        // follow the corpus order so that the next load takes the fast path.
+        let mut cache_write_error = None;
+        let (content_hashes, data) = match &cache_path {
+            Some(path) if n_extracted > 0 || cached.is_none() => {
+                let packed = PackedFeatures {
+                    n_rows,
+                    n_frames,
+                    keys: content_hashes,
+                    data,
+                };
+                if let Err(e) = cache::write_packed(path, &config_hash, &packed) {
+                    cache_write_error = Some(e.to_string());
+                }
+                (packed.keys, packed.data)
+            }
+            _ => (content_hashes, data),
+        };
+        Ok(Dataset {
+            corpus,
+            config: config.clone(),
+            n_rows,
+            n_frames,
+            data,
+            content_hashes,
+            report: BuildReport {
+                cache_file: cache_path,
+                cache_status,
+                n_from_cache,
+                n_extracted,
+                n_failed,
+                cache_write_error,
+                elapsed_s: start.elapsed().as_secs_f64(),
+            },
+        })
+    }
+
+    /// The corpus (after moving failed files to its skipped list).
+    pub fn corpus(&self) -> &Corpus {
+        &self.corpus
+    }
+
+    /// The feature configuration.
+    pub fn config(&self) -> &FeatureConfig {
+        &self.config
+    }
+
+    /// Rows per matrix.
+    pub fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+
+    /// Frames per matrix.
+    pub fn n_frames(&self) -> usize {
+        self.n_frames
+    }
+
+    /// Number of utterances.
+    pub fn len(&self) -> usize {
+        self.corpus.len()
+    }
+
+    /// True when there is no utterance (never for a built dataset).
+    pub fn is_empty(&self) -> bool {
+        self.corpus.is_empty()
+    }
+
+    /// What the build did.
+    pub fn report(&self) -> &BuildReport {
+        &self.report
+    }
+
+    /// All matrices, packed utterance after utterance (`len * n_rows * n_frames`, row-major).
+    pub fn data(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// The `n_rows x n_frames` row-major features of utterance `index`.
+    pub fn features(&self, index: usize) -> Result<&[f32], DataError> {
+        let m = self.n_rows * self.n_frames;
+        self.data
+            .get(index * m..(index + 1) * m)
+            .ok_or(DataError::IndexOutOfRange {
+                index,
+                len: self.len(),
+            })
+    }
+
+    /// Utterance `index` as a [`FeatureMatrix`] (a copy).
+    pub fn matrix(&self, index: usize) -> Result<FeatureMatrix, DataError> {
+        Ok(FeatureMatrix {
+            n_rows: self.n_rows,
+            n_frames: self.n_frames,
+            data: self.features(index)?.to_vec(),
+        })
+    }
+
+    /// The emotion of utterance `index`.
+    pub fn emotion(&self, index: usize) -> Result<Emotion, DataError> {
+        self.corpus
+            .items
+            .get(index)
+            .map(|u| u.emotion)
+            .ok_or(DataError::IndexOutOfRange {
+                index,
+                len: self.len(),
+            })
+    }
+
+    /// SHA-256 of the audio file of utterance `index`.
+    pub fn content_hash(&self, index: usize) -> Option<&Hash32> {
+        self.content_hashes.get(index)
+    }
+
+    /// The splits of this dataset's corpus under `protocol`.
+    pub fn splits(&self, protocol: &Protocol) -> Result<Vec<Split>, DataError> {
+        protocol.splits(&self.corpus)
+    }
+
+    /// Augmented waveform copies of the **training side** of `split`: for every training
+    /// utterance `i` and copy `c < augment.copies`, the features of
+    /// [`WaveAugmenter::augment`]`(i, c)`. Cached like the plain features, keyed by the audio
+    /// content, the feature config, the waveform augmentation settings, the seed, `i` and `c`;
+    /// the cache file accumulates entries across folds.
+    pub fn augment_training(
+        &self,
+        split: &Split,
+        augment: &AugmentConfig,
+        seed: u64,
+        options: &BuildOptions,
+    ) -> Result<AugmentedSet, DataError> {
+        let start = Instant::now();
+        if let Some(&bad) = split.train.iter().find(|&&i| i >= self.len()) {
+            return Err(DataError::IndexOutOfRange {
+                index: bad,
+                len: self.len(),
+            });
+        }
+        let mut out = AugmentedSet {
+            fold: split.fold,
+            n_rows: self.n_rows,
+            n_frames: self.n_frames,
+            source: Vec::new(),
+            copy: Vec::new(),
+            data: Vec::new(),
+            failed: Vec::new(),
+            report: BuildReport {
+                cache_file: None,
+                cache_status: "nothing to augment".to_owned(),
+                n_from_cache: 0,
+                n_extracted: 0,
+                n_failed: 0,
+                cache_write_error: None,
+                elapsed_s: 0.0,
+            },
+        };
+        if !augment.has_waveform() || split.train.is_empty() {
+            return Ok(out);
+        }
+        let augmenter = WaveAugmenter::new(augment, seed)?;
+        let extractor = FeatureExtractor::new(&self.config)
+            .map_err(|source| DataError::FeatureConfig { source })?;
+        // Feature-level settings do not change the waveform copies.
+        let wave_only = AugmentConfig {
+            spec_augment: None,
+            ..augment.clone()
+        };
+        let version = cache::FORMAT_VERSION.to_le_bytes();
+        let config_hash = cache::sha256_parts(&[
+            &version,
+            b"augment",
+            &config_json("feature config", &self.config)?,
+            &config_json("augment config", &wave_only)?,
+            &seed.to_le_bytes(),
+        ]);
+        let cache_path = options.cache_dir.as_ref().map(|dir| {
+            let key = cache::sha256_parts(&[&config_hash, &root_key(&self.corpus.root)]);
+            dir.join(format!(
+                "augment-{}-{}.bin",
+                self.corpus.kind,
+                cache::hex_prefix(&key, 8)
+            ))
+        });
+        let (cached, cache_status) = load_cache(
+            cache_path.as_deref(),
+            &config_hash,
+            self.n_rows,
+            self.n_frames,
+        );
+        let index: HashMap<Hash32, usize> = cached
+            .as_ref()
+            .map(|c| c.keys.iter().enumerate().map(|(i, k)| (*k, i)).collect())
+            .unwrap_or_default();
+
+        let mut jobs = Vec::with_capacity(split.train.len() * augment.copies);
+        for &i in &split.train {
+            let hash = self.content_hash(i).ok_or(DataError::IndexOutOfRange {
+                index: i,
+                len: self.len(),
+            })?;
+            for c in 0..augment.copies {
+                let key = cache::sha256_parts(&[
+                    hash,
+                    &(i as u64).to_le_bytes(),
+                    &(c as u64).to_le_bytes(),
+                ]);
+                jobs.push((i, c, key));
+            }
+        }
+        let missing: Vec<usize> = jobs
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, _, k))| !index.contains_key(k))
+            .map(|(j, _)| j)
+            .collect();
+        let progress = Progress::new(
+            &format!("augmenting fold {}", split.fold),
+            missing.len(),
+            options.progress,
+        );
+        let (n_rows, n_frames, sr) = (self.n_rows, self.n_frames, self.config.sample_rate_hz);
+        let computed: Vec<(usize, Result<FeatureMatrix, SkipReason>)> = missing
+            .par_iter()
+            .map_init(
+                || extractor.clone(),
+                |ex, &j| {
+                    let (i, c, _) = jobs[j];
+                    let path = &self.corpus.items[i].path;
+                    let m = read_and_hash(path)
+                        .and_then(|(bytes, _)| decode_at(&bytes, path, sr))
+                        .and_then(|s| {
+                            augmenter.augment_training(i, c, &s, sr).map_err(|e| {
+                                SkipReason::FeatureFailed {
+                                    message: format!("augmentation failed: {e}"),
+                                }
+                            })
+                        })
+                        .and_then(|s| extract(ex, &s, n_rows, n_frames));
+                    progress.inc();
+                    (j, m)
+                },
+            )
+            .collect();
+        progress.finish();
+
+        let mut new_by_job: HashMap<usize, FeatureMatrix> = HashMap::new();
+        for (j, r) in computed {
+            match r {
+                Ok(m) => {
+                    new_by_job.insert(j, m);
+                }
+                Err(reason) => {
+                    let (i, c, _) = jobs[j];
+                    out.failed.push((i, c, reason));
+                }
+            }
+        }
+        let n_extracted = new_by_job.len();
+        for (j, &(i, c, key)) in jobs.iter().enumerate() {
+            let m: Option<&[f32]> = match new_by_job.get(&j) {
+                Some(m) => Some(&m.data),
+                None => index
+                    .get(&key)
+                    .and_then(|&slot| cached.as_ref().and_then(|p| p.matrix(slot))),
+            };
+            if let Some(m) = m {
+                out.data.extend_from_slice(m);
+                out.source.push(i);
+                out.copy.push(c);
+            }
+        }
+
+        let mut cache_write_error = None;
+        if let Some(path) = &cache_path
+            && (n_extracted > 0 || cached.is_none())
+        {
+            // Union of the old entries and the new ones (other folds' copies stay valid).
+            let mut packed = cached.unwrap_or(PackedFeatures {
+                n_rows,
+                n_frames,
+                keys: Vec::new(),
+                data: Vec::new(),
+            });
+            for (j, m) in &new_by_job {
+                packed.keys.push(jobs[*j].2);
+                packed.data.extend_from_slice(&m.data);
+            }
+            if let Err(e) = cache::write_packed(path, &config_hash, &packed) {
+                cache_write_error = Some(e.to_string());
+            }
+        }
+        out.report = BuildReport {
+            cache_file: cache_path,
+            cache_status,
+            n_from_cache: out.len() - n_extracted,
+            n_extracted,
+            n_failed: out.failed.len(),
+            cache_write_error,
+            elapsed_s: start.elapsed().as_secs_f64(),
+        };
+        Ok(out)
+    }
+}
+
+/// Augmented copies of a split's training utterances, with their sources.
+#[derive(Debug, Clone)]
+pub struct AugmentedSet {
+    /// The fold of the split they were made for.
+    pub fold: usize,
+    /// Rows per matrix.
+    pub n_rows: usize,
+    /// Frames per matrix.
+    pub n_frames: usize,
+    /// For each copy, the training utterance it was made from (an index into the corpus;
+    /// its label is that utterance's emotion).
+    pub source: Vec<usize>,
+    /// For each copy, its copy index.
+    pub copy: Vec<usize>,
+    /// The matrices, packed copy after copy.
+    pub data: Vec<f32>,
+    /// Copies that failed: (utterance, copy, reason).
+    pub failed: Vec<(usize, usize, SkipReason)>,
+    /// What the build did.
+    pub report: BuildReport,
+}
+
+impl AugmentedSet {
+    /// Number of copies.
+    pub fn len(&self) -> usize {
+        self.source.len()
+    }
+
+    /// True when there is no copy.
+    pub fn is_empty(&self) -> bool {
+        self.source.is_empty()
+    }
+
+    /// The features of copy `k`.
+    pub fn features(&self, k: usize) -> Option<&[f32]> {
+        let m = self.n_rows * self.n_frames;
+        self.data.get(k * m..(k + 1) * m)
+    }
+}

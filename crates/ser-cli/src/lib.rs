@@ -6,10 +6,13 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use serde::{Deserialize, Serialize};
 use ser_data::{LabelMap, Normalizer, Protocol};
 use ser_features::{FeatureConfig, FeatureExtractor, FeatureSet};
 use ser_trainer::Predictor;
+use serde::{Deserialize, Serialize};
+
+pub mod eval;
+pub mod predict;
 
 /// File name of the run description inside a run folder.
 pub const RUN_INFO_FILE: &str = "ser-run.json";
@@ -60,14 +63,25 @@ impl RunInfo {
     pub fn load(run_dir: &Path) -> Result<RunInfo> {
         let path = run_dir.join(RUN_INFO_FILE);
         if !run_dir.is_dir() {
-            bail!("{}: not a folder (expected a run folder written by ser-train)", run_dir.display());
+            bail!(
+                "{}: not a folder (expected a run folder written by ser-train)",
+                run_dir.display()
+            );
         }
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("{}: not a run folder (no readable {RUN_INFO_FILE})", run_dir.display()))?;
-        let info: RunInfo =
-            serde_json::from_str(&text).with_context(|| format!("{}: corrupted run description", path.display()))?;
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "{}: not a run folder (no readable {RUN_INFO_FILE})",
+                run_dir.display()
+            )
+        })?;
+        let info: RunInfo = serde_json::from_str(&text)
+            .with_context(|| format!("{}: corrupted run description", path.display()))?;
         if info.format_version != RUN_INFO_VERSION {
-            bail!("{}: format version {} (this build reads {RUN_INFO_VERSION})", path.display(), info.format_version);
+            bail!(
+                "{}: format version {} (this build reads {RUN_INFO_VERSION})",
+                path.display(),
+                info.format_version
+            );
         }
         Ok(info)
     }
@@ -84,11 +98,30 @@ impl RunInfo {
     }
 }
 
+/// The shipped default model: `$SER_DEFAULT_MODEL` if set, else `results/default-model` of the
+/// workspace this binary was built in (when it still exists), else of the current folder.
+pub fn default_model_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SER_DEFAULT_MODEL") {
+        return PathBuf::from(dir);
+    }
+    let built_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results/default-model");
+    if built_in.join(RUN_INFO_FILE).is_file() {
+        return built_in;
+    }
+    PathBuf::from("results/default-model")
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
@@ -125,7 +158,13 @@ impl Model {
                 rows.len()
             );
         }
-        Ok(Model { run_dir: run_dir.to_owned(), info, rows, extractor, predictor })
+        Ok(Model {
+            run_dir: run_dir.to_owned(),
+            info,
+            rows,
+            extractor,
+            predictor,
+        })
     }
 
     /// A short identifier: the run folder's path.
@@ -159,7 +198,12 @@ impl Model {
     /// Emotion probabilities for mono samples at [`Model::sample_rate_hz`].
     pub fn predict_samples(&mut self, samples: &[f32]) -> Result<Vec<f32>> {
         let x = self.features(samples)?;
-        Ok(self.predictor.predict_proba(&[x])?.into_iter().next().unwrap_or_default())
+        Ok(self
+            .predictor
+            .predict_proba(&[x])?
+            .into_iter()
+            .next()
+            .unwrap_or_default())
     }
 
     /// Emotion probabilities for several prepared inputs (see [`Model::features`]) at once.

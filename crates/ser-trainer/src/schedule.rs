@@ -185,6 +185,11 @@ impl EarlyStopping {
         self.bad_epochs >= self.patience
     }
 
+    /// The value followed.
+    pub fn monitor(&self) -> Monitor {
+        self.monitor
+    }
+
     /// Epoch of the best value so far (0 before the first improvement).
     pub fn best_epoch(&self) -> usize {
         self.best_epoch

@@ -406,7 +406,7 @@ impl Trainer {
                 });
             }
             let stop = state.early_stopping.as_mut().is_some_and(|early| {
-                let monitored = match early_monitor(&self.config) {
+                let monitored = match early.monitor() {
                     Monitor::ValUar => val.uar,
                     Monitor::ValLoss => val.loss,
                 };
@@ -556,13 +556,6 @@ impl Trainer {
             accuracy: correct / n,
         }))
     }
-}
-
-fn early_monitor(config: &TrainConfig) -> Monitor {
-    config
-        .early_stopping
-        .as_ref()
-        .map_or(Monitor::ValUar, |early| early.monitor)
 }
 
 fn progress_bar(enabled: bool, n_batches: usize, epoch: usize, max_epochs: usize) -> ProgressBar {

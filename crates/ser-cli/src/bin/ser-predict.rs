@@ -1,1 +1,311 @@
-fn main() {}
+//! `ser-predict`: the emotion of audio files, long recordings or a live stream.
+//!
+//! ```text
+//! ser-predict FILE_OR_DIR... [--model RUN_DIR]... [--json|--csv] [--timeline]
+//! arecord -f S16_LE -r 16000 -c 1 | ser-predict --stream - --rate 16000 --format s16le
+//! sox -d -t wav - | ser-predict --stream -
+//! ```
+
+use std::io::{BufRead, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use ser_audio::{PcmFormat, PcmStreamReader, StreamResampler};
+use ser_cli::{Model, default_model_dir, predict};
+
+/// Predict the emotion of speech in audio files, long recordings or a live stream.
+#[derive(Debug, Parser)]
+#[command(name = "ser-predict", version, about, long_about = None)]
+struct Args {
+    /// Audio files or folders (searched recursively for .wav, .flac, .mp3, .ogg).
+    #[arg(value_name = "FILE")]
+    inputs: Vec<PathBuf>,
+    /// Trained run folder(s); several compare their predictions side by side.
+    /// Default: the shipped model in results/default-model.
+    #[arg(long = "model", value_name = "RUN_DIR")]
+    models: Vec<PathBuf>,
+    /// One JSON object per file and model (path, model, label, probabilities).
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    /// CSV with a header row.
+    #[arg(long)]
+    csv: bool,
+    /// Print the emotion over time (one row per analysis window).
+    #[arg(long)]
+    timeline: bool,
+    /// Seconds between analysis windows of long recordings and streams.
+    #[arg(long, default_value_t = 1.0)]
+    hop_s: f64,
+    /// Read audio from standard input ("-") and print a rolling prediction every hop.
+    #[arg(long, value_name = "-")]
+    stream: Option<String>,
+    /// Raw PCM sample rate for --stream (omit to read a WAV stream header).
+    #[arg(long)]
+    rate: Option<u32>,
+    /// Raw PCM channels for --stream.
+    #[arg(long, default_value_t = 1)]
+    channels: u16,
+    /// Raw PCM sample format for --stream: s16le, s24le, s32le, f32le, f64le, u8.
+    #[arg(long, default_value = "s16le")]
+    format: String,
+}
+
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Returns whether every input was predicted.
+fn run(args: Args) -> Result<bool> {
+    let model_dirs = if args.models.is_empty() {
+        vec![default_model_dir()]
+    } else {
+        args.models.clone()
+    };
+    if !(args.hop_s > 0.0 && args.hop_s.is_finite()) {
+        bail!(
+            "--hop-s {}: must be a positive number of seconds",
+            args.hop_s
+        );
+    }
+    if args.stream.is_none() && args.inputs.is_empty() {
+        bail!("no input: give audio files or folders, or --stream -");
+    }
+    let mut models = Vec::new();
+    for dir in &model_dirs {
+        models.push(Model::load(dir)?);
+    }
+    if let Some(source) = &args.stream {
+        if source != "-" {
+            bail!("--stream {source}: only \"-\" (standard input) is supported");
+        }
+        stream(&args, &mut models)?;
+        return Ok(true);
+    }
+    let mut files = Vec::new();
+    let mut ok = true;
+    for input in &args.inputs {
+        match predict::collect_audio_files(input) {
+            Ok(found) if found.is_empty() => {
+                eprintln!("error: {}: no audio files in this folder", input.display());
+                ok = false;
+            }
+            Ok(found) => files.extend(found),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ok = false;
+            }
+        }
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let names = models[0].class_names();
+    if args.csv {
+        let mut header = vec!["path", "model", "start_s", "end_s", "label"];
+        header.extend(names.iter().copied());
+        writeln!(out, "{}", header.join(","))?;
+    }
+    for file in &files {
+        for model in &mut models {
+            match predict::predict_file(model, file, args.hop_s) {
+                Ok(result) => print_result(&mut out, &args, model, file, &result)?,
+                Err(e) => {
+                    eprintln!("error: {}: {e:#}", file.display());
+                    ok = false;
+                }
+            }
+        }
+    }
+    out.flush()?;
+    Ok(ok)
+}
+
+fn print_result(
+    out: &mut impl Write,
+    args: &Args,
+    model: &Model,
+    file: &Path,
+    result: &predict::FilePrediction,
+) -> Result<()> {
+    let names = model.class_names();
+    let path = file.display().to_string();
+    if args.json {
+        let mut value = result.to_json(&names);
+        value["path"] = path.into();
+        value["model"] = model.id().into();
+        writeln!(out, "{}", serde_json::to_string(&value)?)?;
+        return Ok(());
+    }
+    if args.csv {
+        let row = |start: f64, end: f64, label: &str, probs: Option<&[f32]>| {
+            let mut cells = vec![
+                csv_cell(&path),
+                csv_cell(&model.id()),
+                format!("{start:.2}"),
+                format!("{end:.2}"),
+                label.to_owned(),
+            ];
+            match probs {
+                Some(p) => cells.extend(p.iter().map(|v| format!("{v:.6}"))),
+                None => cells.extend(names.iter().map(|_| String::new())),
+            }
+            cells.join(",")
+        };
+        if args.timeline {
+            for w in &result.windows {
+                writeln!(
+                    out,
+                    "{}",
+                    row(
+                        w.start_s,
+                        w.end_s,
+                        w.label(&names),
+                        w.probabilities.as_deref()
+                    )
+                )?;
+            }
+        }
+        writeln!(
+            out,
+            "{}",
+            row(
+                0.0,
+                result.duration_s,
+                result.label(&names),
+                result.probabilities.as_deref()
+            )
+        )?;
+        return Ok(());
+    }
+    writeln!(out, "{path}  [{}]", model.id())?;
+    writeln!(
+        out,
+        "  emotion: {}  ({:.1} s of audio)",
+        result.label(&names),
+        result.duration_s
+    )?;
+    if let Some(p) = &result.probabilities {
+        for (name, v) in names.iter().zip(p) {
+            let bar = "#".repeat((v * 40.0).round() as usize);
+            writeln!(out, "    {name:<10} {:>6.1}%  {bar}", v * 100.0)?;
+        }
+    }
+    if args.timeline {
+        writeln!(out, "  timeline:")?;
+        for w in &result.windows {
+            let top = w
+                .probabilities
+                .as_ref()
+                .map(|p| p.iter().cloned().fold(0.0_f32, f32::max) * 100.0);
+            match top {
+                Some(t) => writeln!(
+                    out,
+                    "    {:>7.2}-{:<7.2} s  {:<10} {t:5.1}%",
+                    w.start_s,
+                    w.end_s,
+                    w.label(&names)
+                )?,
+                None => writeln!(
+                    out,
+                    "    {:>7.2}-{:<7.2} s  {}",
+                    w.start_s,
+                    w.end_s,
+                    w.label(&names)
+                )?,
+            }
+        }
+    }
+    Ok(())
+}
+
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Reads PCM (raw or a WAV stream) from standard input and prints a prediction every hop over
+/// the most recent analysis window.
+fn stream(args: &Args, models: &mut [Model]) -> Result<()> {
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut reader: PcmStreamReader<Box<dyn Read + '_>> = match args.rate {
+        Some(rate) => {
+            let format: PcmFormat = args
+                .format
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--format: {e}"))?;
+            PcmStreamReader::new(
+                Box::new(input) as Box<dyn Read>,
+                format,
+                args.channels,
+                rate,
+            )?
+        }
+        None => {
+            let head = input.fill_buf().context("cannot read standard input")?;
+            if head.is_empty() {
+                bail!("standard input is empty: no audio arrived");
+            }
+            if !head.starts_with(b"RIFF") {
+                bail!(
+                    "standard input is not a WAV stream; for raw PCM give --rate (and --channels, --format)"
+                );
+            }
+            PcmStreamReader::from_wav_stream_named(Box::new(input) as Box<dyn Read>, "<stdin>")?
+        }
+    };
+    let model = &mut models[0];
+    let rate = model.sample_rate_hz();
+    let mut resampler = StreamResampler::new(reader.sample_rate_hz(), rate)?;
+    let window = model.window_samples().max(1);
+    let hop = ((args.hop_s * f64::from(rate)).round() as usize).max(1);
+    let names = model.class_names();
+    let mut buffer: Vec<f32> = Vec::new();
+    let mut consumed_s = 0.0;
+    let mut next_emit = hop.min(window);
+    let mut hops = 0_usize;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let chunk_frames = (reader.sample_rate_hz() as usize / 20).max(1);
+    let mut resampled = Vec::new();
+    loop {
+        let chunk = reader.next_chunk(chunk_frames)?;
+        let Some(chunk) = chunk else { break };
+        resampled.clear();
+        resampler.process_into(&chunk, &mut resampled)?;
+        buffer.extend_from_slice(&resampled);
+        while buffer.len() >= next_emit {
+            let end = next_emit;
+            let start = end.saturating_sub(window);
+            let end_s = consumed_s + end as f64 / f64::from(rate);
+            let line = predict::window_line(model, &buffer[start..end], end_s, &names, args.json)?;
+            writeln!(out, "{line}")?;
+            out.flush()?;
+            hops += 1;
+            next_emit += hop;
+        }
+        // Keep only what the next window needs.
+        let keep_from = (next_emit.saturating_sub(window)).min(buffer.len());
+        if keep_from > 0 {
+            buffer.drain(..keep_from);
+            next_emit -= keep_from;
+            consumed_s += keep_from as f64 / f64::from(rate);
+        }
+    }
+    if hops == 0 && buffer.is_empty() {
+        bail!("standard input ended before any audio arrived");
+    }
+    eprintln!("stream ended: {hops} predictions");
+    Ok(())
+}

@@ -14,8 +14,8 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use ser_cli::RunInfo;
 use ser_data::{
-    BuildOptions, Corpus, CorpusKind, CorpusOptions, Dataset, NormalizationMode, Normalizer, Protocol, Split,
-    Summary, default_cache_dir,
+    BuildOptions, Corpus, CorpusKind, CorpusOptions, Dataset, NormalizationMode, Normalizer,
+    Protocol, Split, Summary, default_cache_dir,
 };
 use ser_features::{FeatureConfig, FeatureSet};
 use ser_models::{ModelConfig, ModelPreset};
@@ -103,9 +103,11 @@ fn parse_protocol(name: &str, kind: CorpusKind) -> Result<Protocol> {
         "default" => Protocol::default_for(kind),
         "ravdess-6fold" => Protocol::RavdessLeaveFourActorsOut,
         "original-split" => Protocol::RavdessOriginalSplit,
-        "random-clips-leaks-speakers" => {
-            Protocol::RandomClipsLeaksSpeakers { seed: 42, test_percent: 15, val_percent: 15 }
-        }
+        "random-clips-leaks-speakers" => Protocol::RandomClipsLeaksSpeakers {
+            seed: 42,
+            test_percent: 15,
+            val_percent: 15,
+        },
         other => match other.strip_prefix("kfold:").map(str::parse::<usize>) {
             Some(Ok(k)) => Protocol::SpeakerKFold { k, val_speakers: 2 },
             _ => bail!(
@@ -121,7 +123,9 @@ fn parse_model(name: &str) -> Result<ModelPreset> {
         "cnn-lstm" => "cnn-lstm-mean",
         other => other,
     };
-    canonical.parse::<ModelPreset>().map_err(|e| anyhow::anyhow!("unknown model {name:?}: {e}"))
+    canonical
+        .parse::<ModelPreset>()
+        .map_err(|e| anyhow::anyhow!("unknown model {name:?}: {e}"))
 }
 
 fn parse_normalization(name: &str) -> Result<NormalizationMode> {
@@ -139,10 +143,19 @@ fn run(args: Args) -> Result<()> {
     }
     let kind = match args.corpus.as_str() {
         "auto" => None,
-        name => Some(name.parse::<CorpusKind>().map_err(|e| anyhow::anyhow!("--corpus: {e}"))?),
+        name => Some(
+            name.parse::<CorpusKind>()
+                .map_err(|e| anyhow::anyhow!("--corpus: {e}"))?,
+        ),
     };
-    let corpus = Corpus::load(&args.data, &CorpusOptions { kind, include_song: false })
-        .with_context(|| format!("cannot read the corpus in {}", args.data.display()))?;
+    let corpus = Corpus::load(
+        &args.data,
+        &CorpusOptions {
+            kind,
+            include_song: false,
+        },
+    )
+    .with_context(|| format!("cannot read the corpus in {}", args.data.display()))?;
     let protocol = parse_protocol(&args.protocol, corpus.kind)?;
     if let Some(warning) = protocol.leak_warning() {
         eprintln!("WARNING: {warning}");
@@ -162,7 +175,11 @@ fn run(args: Args) -> Result<()> {
         "all" => (0..splits.len()).collect(),
         n => match n.parse::<usize>() {
             Ok(f) if (1..=splits.len()).contains(&f) => vec![f - 1],
-            _ => bail!("--fold {n}: the protocol {} has folds 1..={} (or \"all\")", protocol.name(), splits.len()),
+            _ => bail!(
+                "--fold {n}: the protocol {} has folds 1..={} (or \"all\")",
+                protocol.name(),
+                splits.len()
+            ),
         },
     };
     let out = args.out.clone().unwrap_or_else(|| {
@@ -174,15 +191,25 @@ fn run(args: Args) -> Result<()> {
             protocol.name()
         ))
     });
-    let fold_dirs: Vec<PathBuf> = folds.iter().map(|f| out.join(format!("fold-{}", f + 1))).collect();
+    let fold_dirs: Vec<PathBuf> = folds
+        .iter()
+        .map(|f| out.join(format!("fold-{}", f + 1)))
+        .collect();
     for dir in &fold_dirs {
         if dir.join(ser_cli::RUN_INFO_FILE).exists() && !args.resume {
-            bail!("{}: already holds a run (use --resume to continue it, or another --out)", dir.display());
+            bail!(
+                "{}: already holds a run (use --resume to continue it, or another --out)",
+                dir.display()
+            );
         }
     }
 
     let options = BuildOptions {
-        cache_dir: if args.no_cache { None } else { Some(args.cache_dir.clone().unwrap_or_else(default_cache_dir)) },
+        cache_dir: if args.no_cache {
+            None
+        } else {
+            Some(args.cache_dir.clone().unwrap_or_else(default_cache_dir))
+        },
         progress: true,
     };
     let dataset = Dataset::build(corpus, &feature_config, &options)?;
@@ -193,7 +220,9 @@ fn run(args: Args) -> Result<()> {
     let interrupt = Arc::new(AtomicBool::new(false));
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     for (&fold, dir) in folds.iter().zip(&fold_dirs) {
-        let split = splits.get(fold).with_context(|| format!("fold {} vanished after decoding", fold + 1))?;
+        let split = splits
+            .get(fold)
+            .with_context(|| format!("fold {} vanished after decoding", fold + 1))?;
         eprintln!(
             "fold {}/{}: train {} ({} speakers), val {} ({}), test {} ({})",
             fold + 1,
@@ -205,7 +234,18 @@ fn run(args: Args) -> Result<()> {
             split.test.len(),
             split.test_speakers.len()
         );
-        train_fold(&args, &dataset, split, splits.len(), preset, mode, &protocol, dir, &command, &interrupt)?;
+        train_fold(
+            &args,
+            &dataset,
+            split,
+            splits.len(),
+            preset,
+            mode,
+            &protocol,
+            dir,
+            &command,
+            &interrupt,
+        )?;
         if interrupt.load(Ordering::Relaxed) {
             bail!("interrupted; continue with --resume");
         }
@@ -238,9 +278,19 @@ fn train_fold(
             normalizer.apply(&mut m.data, n_frames)?;
             values.extend_from_slice(&m.select_rows(&rows).data);
             let emotion = dataset.emotion(i)?;
-            labels.push(label_map.index_of(emotion).with_context(|| format!("{emotion} is not in the label map"))?);
+            labels.push(
+                label_map
+                    .index_of(emotion)
+                    .with_context(|| format!("{emotion} is not in the label map"))?,
+            );
         }
-        Ok(ser_trainer::Dataset::from_parts(name, rows.len(), n_frames, values, labels)?)
+        Ok(ser_trainer::Dataset::from_parts(
+            name,
+            rows.len(),
+            n_frames,
+            values,
+            labels,
+        )?)
     };
     let train = make("train", &split.train)?;
     let val = make("val", &split.val)?;
@@ -257,9 +307,21 @@ fn train_fold(
         protocol: protocol.clone(),
         fold: split.fold,
         n_folds,
-        train_speakers: split.train_speakers.iter().map(|s| s.as_str().to_owned()).collect(),
-        val_speakers: split.val_speakers.iter().map(|s| s.as_str().to_owned()).collect(),
-        test_speakers: split.test_speakers.iter().map(|s| s.as_str().to_owned()).collect(),
+        train_speakers: split
+            .train_speakers
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect(),
+        val_speakers: split
+            .val_speakers
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect(),
+        test_speakers: split
+            .test_speakers
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect(),
         seed: args.seed,
         leak_warning: protocol.leak_warning().map(str::to_owned),
         command: command.to_owned(),
@@ -272,7 +334,10 @@ fn train_fold(
             || previous.protocol != info.protocol
             || previous.fold != info.fold
         {
-            bail!("{}: holds a different run (model, features, protocol or fold differ); cannot resume", dir.display());
+            bail!(
+                "{}: holds a different run (model, features, protocol or fold differ); cannot resume",
+                dir.display()
+            );
         }
     }
     info.save(dir)?;
@@ -295,9 +360,19 @@ fn train_fold(
         ..TrainConfig::default()
     };
     let extra = serde_json::to_value(&info)?;
-    let mut trainer = Trainer::new(model_config, config).with_extra_meta(extra).with_interrupt(interrupt.clone());
+    let mut trainer = Trainer::new(model_config, config)
+        .with_extra_meta(extra)
+        .with_interrupt(interrupt.clone());
     let val_opt = if val.is_empty() { &test } else { &val };
-    let outcome = trainer.fit(dir, &Splits { train: &train, val: val_opt, test: Some(&test) }, args.resume)?;
+    let outcome = trainer.fit(
+        dir,
+        &Splits {
+            train: &train,
+            val: val_opt,
+            test: Some(&test),
+        },
+        args.resume,
+    )?;
     if let Some(test) = &outcome.test {
         println!(
             "fold {}: test accuracy {:.4}, UAR {:.4} (best epoch {}, {} epochs, {:?}) -> {}",

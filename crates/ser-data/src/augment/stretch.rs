@@ -116,7 +116,12 @@ impl PhaseVocoder {
         // 2 / rate times); frames past the end are zero (librosa pads two zero columns).
         let polar: Vec<(Vec<f32>, Vec<f32>)> = frames
             .iter()
-            .map(|f| (f.iter().map(|c| c.norm()).collect(), f.iter().map(|c| c.arg()).collect()))
+            .map(|f| {
+                (
+                    f.iter().map(|c| c.norm()).collect(),
+                    f.iter().map(|c| c.arg()).collect(),
+                )
+            })
             .collect();
         let zero = (vec![0.0f32; n_bins], vec![0.0f32; n_bins]);
         let column = |i: usize| polar.get(i).unwrap_or(&zero);

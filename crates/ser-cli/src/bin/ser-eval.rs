@@ -1,0 +1,94 @@
+//! `ser-eval`: evaluate trained runs on their test side, or compare several runs.
+//!
+//! ```text
+//! ser-eval RUN_DIR...                       # a fold folder or a k-fold parent (fold-N/ inside)
+//! ser-eval --compare RUN_DIR... [--out DIR] # comparison.{md,csv,png,svg}
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Parser;
+use ser_cli::eval::{self, EvalOptions};
+use ser_data::default_cache_dir;
+
+/// Evaluate trained speech emotion classifiers: metrics, reports, plots, comparisons.
+#[derive(Debug, Parser)]
+#[command(name = "ser-eval", version, about, long_about = None)]
+struct Args {
+    /// Run folders written by ser-train: one fold (holds ser-run.json) or a k-fold parent
+    /// (holds fold-N/ run folders).
+    #[arg(value_name = "RUN_DIR", required = true)]
+    runs: Vec<PathBuf>,
+    /// Compare the runs (evaluating those without metrics.json first) instead of only
+    /// evaluating them.
+    #[arg(long)]
+    compare: bool,
+    /// Output folder of --compare.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    out: PathBuf,
+    /// Feature cache folder (default: data/cache of the workspace).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Do not read or write the feature cache.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<()> {
+    let options = EvalOptions {
+        cache_dir: if args.no_cache {
+            None
+        } else {
+            Some(args.cache_dir.clone().unwrap_or_else(default_cache_dir))
+        },
+        progress: true,
+    };
+    if args.compare {
+        let rows = eval::compare(&args.runs, &args.out, &options)?;
+        for r in &rows {
+            println!(
+                "{}: accuracy {:.4} ± {:.4}  UAR {:.4} ± {:.4}  macro-F1 {:.4} ± {:.4} ({} folds)",
+                r.run_dir.display(),
+                r.accuracy.mean,
+                r.accuracy.std,
+                r.uar.mean,
+                r.uar.std,
+                r.macro_f1.mean,
+                r.macro_f1.std,
+                r.n_folds_evaluated
+            );
+        }
+        println!(
+            "comparison -> {}",
+            args.out
+                .join(format!("{}.{{md,csv,png,svg}}", eval::COMPARISON_STEM))
+                .display()
+        );
+        return Ok(());
+    }
+    for dir in &args.runs {
+        let evaluation = eval::evaluate(dir, &options)?;
+        println!("{}:", dir.display());
+        print!("{}", evaluation.summary_text());
+        if let Some(w) = evaluation
+            .folds
+            .iter()
+            .find_map(|f| f.info.leak_warning.as_ref())
+        {
+            eprintln!("WARNING: {w}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,256 @@
+//! End-to-end test of `ser-eval`: train a tiny k-fold run with `ser-train` on a synthetic
+//! RAVDESS-layout corpus, evaluate it, compare it, and check the error paths.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const SAMPLE_RATE_HZ: u32 = 22_050;
+const DURATION_S: f32 = 0.5;
+const N_ACTORS: usize = 8;
+const N_EMOTIONS: u8 = 8;
+const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+/// 8 actors x 8 emotions, one 0.5 s tone each; the pitch depends on the emotion, the
+/// amplitude a little on the actor.
+fn write_corpus(root: &Path) {
+    for actor in 1..=N_ACTORS {
+        let dir = root.join(format!("Actor_{actor:02}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for emotion in 1..=N_EMOTIONS {
+            let f0_hz = 150.0 * 1.25_f32.powi(i32::from(emotion));
+            let amplitude = 0.2 + 0.02 * actor as f32;
+            let n = (DURATION_S * SAMPLE_RATE_HZ as f32) as usize;
+            let samples: Vec<f32> = (0..n)
+                .map(|i| {
+                    let t = i as f32 / SAMPLE_RATE_HZ as f32;
+                    amplitude * (2.0 * std::f32::consts::PI * f0_hz * t).sin()
+                })
+                .collect();
+            let name = format!("03-01-{emotion:02}-01-01-01-{actor:02}.wav");
+            ser_audio::write_wav_i16(&dir.join(name), &samples, SAMPLE_RATE_HZ).unwrap();
+        }
+    }
+}
+
+fn run(bin: &str, args: &[&str]) -> Output {
+    Command::new(bin)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn assert_png(path: &Path) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        bytes.starts_with(PNG_SIGNATURE),
+        "{} is not a PNG",
+        path.display()
+    );
+    let svg = path.with_extension("svg");
+    let svg_text =
+        std::fs::read_to_string(&svg).unwrap_or_else(|e| panic!("{}: {e}", svg.display()));
+    assert!(svg_text.contains("<svg"), "{} is not an SVG", svg.display());
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn ser_eval_evaluates_a_kfold_run_and_compares_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("corpus");
+    let runs = tmp.path().join("runs");
+    let cache = tmp.path().join("cache");
+    write_corpus(&data);
+    let p = |p: &PathBuf| p.to_str().unwrap().to_owned();
+
+    let train = run(
+        env!("CARGO_BIN_EXE_ser-train"),
+        &[
+            "--data",
+            &p(&data),
+            "--protocol",
+            "kfold:4",
+            "--fold",
+            "all",
+            "--model",
+            "cnn",
+            "--epochs",
+            "2",
+            "--preset",
+            "seed",
+            "--out",
+            &p(&runs),
+            "--cache-dir",
+            &p(&cache),
+        ],
+    );
+    assert!(
+        train.status.success(),
+        "ser-train failed:\n{}",
+        text(&train.stderr)
+    );
+
+    let eval = run(
+        env!("CARGO_BIN_EXE_ser-eval"),
+        &[&p(&runs), "--cache-dir", &p(&cache)],
+    );
+    let stdout = text(&eval.stdout);
+    assert!(
+        eval.status.success(),
+        "ser-eval failed:\n{}",
+        text(&eval.stderr)
+    );
+    assert!(stdout.contains("fold 4/4"), "{stdout}");
+    assert!(stdout.contains("mean ± std over 4 folds"), "{stdout}");
+
+    for fold in 1..=4 {
+        let dir = runs.join(format!("fold-{fold}"));
+        let metrics = read_json(&dir.join("metrics.json"));
+        assert_eq!(metrics["kind"], "fold");
+        assert_eq!(metrics["fold"], fold);
+        assert_eq!(metrics["model"], "cnn");
+        assert_eq!(metrics["features"], "full/seed");
+        let report = &metrics["report"];
+        assert_eq!(
+            report["n_samples"],
+            2 * u64::from(N_EMOTIONS),
+            "two test actors per fold"
+        );
+        let accuracy = report["accuracy"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&accuracy));
+        assert!(metrics["training_time_s"].as_f64().unwrap() > 0.0);
+        assert!(
+            std::fs::read_to_string(dir.join("report.txt"))
+                .unwrap()
+                .contains("macro avg")
+        );
+        let predictions = std::fs::read_to_string(dir.join("predictions.csv")).unwrap();
+        let mut lines = predictions.lines();
+        let header = lines.next().unwrap();
+        assert!(
+            header.starts_with("path,true_label,predicted_label,p_"),
+            "{header}"
+        );
+        assert_eq!(header.split(',').count(), 3 + usize::from(N_EMOTIONS));
+        assert_eq!(lines.count(), 2 * usize::from(N_EMOTIONS));
+        for stem in ["confusion_matrix", "roc", "training_curves"] {
+            assert_png(&dir.join(format!("{stem}.png")));
+        }
+    }
+    let aggregate = read_json(&runs.join("metrics.json"));
+    assert_eq!(aggregate["kind"], "cross-validation");
+    assert_eq!(aggregate["folds"], serde_json::json!([1, 2, 3, 4]));
+    assert_eq!(aggregate["cross_validation"]["aggregate"]["n_folds"], 4);
+    assert_eq!(
+        aggregate["cross_validation"]["pooled"]["n_samples"],
+        N_ACTORS as u64 * u64::from(N_EMOTIONS)
+    );
+    assert!(
+        std::fs::read_to_string(runs.join("report.txt"))
+            .unwrap()
+            .contains("mean")
+    );
+    assert_png(&runs.join("confusion_matrix.png"));
+    assert_png(&runs.join("roc.png"));
+
+    // Compare the k-fold parent with one of its folds.
+    let out = tmp.path().join("cmp");
+    let cmp = run(
+        env!("CARGO_BIN_EXE_ser-eval"),
+        &[
+            "--compare",
+            &p(&runs),
+            &p(&runs.join("fold-2")),
+            "--out",
+            &p(&out),
+            "--cache-dir",
+            &p(&cache),
+        ],
+    );
+    assert!(
+        cmp.status.success(),
+        "ser-eval --compare failed:\n{}",
+        text(&cmp.stderr)
+    );
+    let md = std::fs::read_to_string(out.join("comparison.md")).unwrap();
+    assert!(
+        md.contains("| runs | cnn | full/seed | speaker-4-fold"),
+        "{md}"
+    );
+    assert!(md.contains("runs/fold-2"), "{md}");
+    let csv = std::fs::read_to_string(out.join("comparison.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert_png(&out.join("comparison.png"));
+
+    // A corrupted metrics file is reported, not re-evaluated silently.
+    std::fs::write(runs.join("fold-3").join("metrics.json"), "{ broken").unwrap();
+    let bad = run(
+        env!("CARGO_BIN_EXE_ser-eval"),
+        &["--compare", &p(&runs.join("fold-3")), "--out", &p(&out)],
+    );
+    assert!(!bad.status.success());
+    let stderr = text(&bad.stderr);
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains("corrupted metrics file"),
+        "{stderr}"
+    );
+
+    // A run with missing weights.
+    std::fs::remove_file(runs.join("fold-4").join("model.bpk")).unwrap();
+    let bad = run(
+        env!("CARGO_BIN_EXE_ser-eval"),
+        &[&p(&runs.join("fold-4")), "--cache-dir", &p(&cache)],
+    );
+    assert!(!bad.status.success());
+    let stderr = text(&bad.stderr);
+    assert!(stderr.contains("cannot load the model weights"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn ser_eval_rejects_folders_that_are_not_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let not_a_run = tmp.path().join("empty");
+    std::fs::create_dir_all(&not_a_run).unwrap();
+    let out = run(
+        env!("CARGO_BIN_EXE_ser-eval"),
+        &[not_a_run.to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains("not a run folder"),
+        "{stderr}"
+    );
+
+    let missing = tmp.path().join("missing");
+    let out = run(env!("CARGO_BIN_EXE_ser-eval"), &[missing.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no such folder"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // A run folder whose description is garbage.
+    std::fs::write(not_a_run.join("ser-run.json"), "[]").unwrap();
+    let out = run(
+        env!("CARGO_BIN_EXE_ser-eval"),
+        &[not_a_run.to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("corrupted run description") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}

@@ -35,18 +35,25 @@ fn run() -> Result<()> {
         "golden" => golden(),
         "bench-features" => bench_features(rest),
         "python-deps" => python_deps(),
-        other => bail!("unknown command {other:?} (known: ci, golden, bench-features, python-deps)"),
+        other => {
+            bail!("unknown command {other:?} (known: ci, golden, bench-features, python-deps)")
+        }
     }
 }
 
 fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
 /// Runs a command, failing with its command line when it fails.
 fn sh(program: &str, args: &[&str]) -> Result<()> {
     eprintln!("$ {program} {}", args.join(" "));
-    let status = Command::new(program).args(args).status().with_context(|| format!("cannot start {program}"))?;
+    let status = Command::new(program)
+        .args(args)
+        .status()
+        .with_context(|| format!("cannot start {program}"))?;
     if !status.success() {
         bail!("`{program} {}` failed ({status})", args.join(" "));
     }
@@ -56,37 +63,81 @@ fn sh(program: &str, args: &[&str]) -> Result<()> {
 /// Runs a command and returns its standard output.
 fn capture(program: &str, args: &[&str]) -> Result<String> {
     eprintln!("$ {program} {}", args.join(" "));
-    let out = Command::new(program).args(args).output().with_context(|| format!("cannot start {program}"))?;
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .with_context(|| format!("cannot start {program}"))?;
     if !out.status.success() {
-        bail!("`{program} {}` failed ({}): {}", args.join(" "), out.status, String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "`{program} {}` failed ({}): {}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn ci() -> Result<()> {
     sh("cargo", &["fmt", "--all", "--", "--check"])?;
-    sh("cargo", &["clippy", "--release", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    sh(
+        "cargo",
+        &[
+            "clippy",
+            "--release",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
     sh("cargo", &["test", "--release", "--workspace"])
 }
 
 fn golden() -> Result<()> {
-    sh("python3", &["crates/ser-features/tests/golden/make_golden.py", "crates/ser-features/tests/golden"])
+    sh(
+        "python3",
+        &[
+            "crates/ser-features/tests/golden/make_golden.py",
+            "crates/ser-features/tests/golden",
+        ],
+    )
 }
 
 fn python_deps() -> Result<()> {
-    sh("python3", &["-m", "pip", "install", "-r", "xtask/scripts/requirements.txt"])
+    sh(
+        "python3",
+        &[
+            "-m",
+            "pip",
+            "install",
+            "-r",
+            "xtask/scripts/requirements.txt",
+        ],
+    )
 }
 
 /// Reads `--name value` from `args`, with a default.
 fn option(args: &[String], name: &str, default: &str) -> String {
-    args.windows(2).find(|w| w[0] == name).map_or_else(|| default.to_owned(), |w| w[1].clone())
+    args.windows(2)
+        .find(|w| w[0] == name)
+        .map_or_else(|| default.to_owned(), |w| w[1].clone())
 }
 
 fn json_number(json: &str, key: &str) -> Result<f64> {
     let pattern = format!("\"{key}\": ");
-    let start = json.find(&pattern).with_context(|| format!("no {key} in {json}"))? + pattern.len();
-    let end = json[start..].find([',', '}']).map_or(json.len(), |e| start + e);
-    json[start..end].trim().parse().with_context(|| format!("bad {key} in {json}"))
+    let start = json
+        .find(&pattern)
+        .with_context(|| format!("no {key} in {json}"))?
+        + pattern.len();
+    let end = json[start..]
+        .find([',', '}'])
+        .map_or(json.len(), |e| start + e);
+    json[start..end]
+        .trim()
+        .parse()
+        .with_context(|| format!("bad {key} in {json}"))
 }
 
 fn bench_features(args: &[String]) -> Result<()> {
@@ -98,14 +149,35 @@ fn bench_features(args: &[String]) -> Result<()> {
     }
     let ours = capture(
         "cargo",
-        &["bench", "-q", "-p", "ser-features", "--bench", "corpus", "--", &data, "--preset", &preset, "--threads", &threads],
+        &[
+            "bench",
+            "-q",
+            "-p",
+            "ser-features",
+            "--bench",
+            "corpus",
+            "--",
+            &data,
+            "--preset",
+            &preset,
+            "--threads",
+            &threads,
+        ],
     )?;
     let ours = ours.lines().last().unwrap_or_default().to_owned();
-    let theirs = capture("python3", &["xtask/scripts/bench_librosa.py", &data, &preset, &threads])?;
+    let theirs = capture(
+        "python3",
+        &["xtask/scripts/bench_librosa.py", &data, &preset, &threads],
+    )?;
     let theirs = theirs.lines().last().unwrap_or_default().to_owned();
-    let (a, b) = (json_number(&ours, "files_per_s")?, json_number(&theirs, "files_per_s")?);
+    let (a, b) = (
+        json_number(&ours, "files_per_s")?,
+        json_number(&theirs, "files_per_s")?,
+    );
     let ratio = a / b;
-    println!("ser-features: {ours}\nlibrosa:      {theirs}\nspeed-up: {ratio:.1}x librosa ({threads} threads each)");
+    println!(
+        "ser-features: {ours}\nlibrosa:      {theirs}\nspeed-up: {ratio:.1}x librosa ({threads} threads each)"
+    );
     let out_dir = Path::new("results/benchmarks");
     std::fs::create_dir_all(out_dir)?;
     let report = format!(

@@ -299,7 +299,8 @@ fn train_fold(
     let info = RunInfo {
         format_version: ser_cli::RUN_INFO_VERSION,
         model: args.model.clone(),
-        data_dir: args.data.clone(),
+        // Absolute, so that ser-eval finds the corpus from any working folder.
+        data_dir: args.data.canonicalize().unwrap_or_else(|_| args.data.clone()),
         feature_config: dataset.config().clone(),
         feature_set: args.features,
         normalizer,

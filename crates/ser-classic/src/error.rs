@@ -109,14 +109,6 @@ pub enum ClassicError {
         /// Frames of the matrix.
         n_frames: usize,
     },
-    /// The SVM solver refused a binary problem.
-    #[error("SVM for class {class} failed: {message}")]
-    Svm {
-        /// The one-vs-rest class.
-        class: usize,
-        /// linfa-svm's message.
-        message: String,
-    },
     /// The nearest-neighbour index could not be built or queried.
     #[error("nearest-neighbour index failed: {message}")]
     NeighbourIndex {

@@ -33,10 +33,10 @@ pub enum Weighting {
 pub enum NeighbourIndex {
     /// Exhaustive search.
     Linear,
-    /// K-d tree.
-    KdTree,
-    /// Ball tree (good in the tens to hundreds of dimensions of utterance statistics).
+    /// K-d tree (the fastest of the three on RAVDESS statistics, 40 and 348 dimensions).
     #[default]
+    KdTree,
+    /// Ball tree.
     BallTree,
 }
 
@@ -68,7 +68,7 @@ impl Default for KnnConfig {
         KnnConfig {
             k: 5,
             weighting: Weighting::Uniform,
-            index: NeighbourIndex::BallTree,
+            index: NeighbourIndex::KdTree,
         }
     }
 }

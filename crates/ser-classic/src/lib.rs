@@ -8,9 +8,10 @@
 //!    deviation ([`Pooling::MeanStd`]) of the chosen rows over the *valid* frames (zero padding
 //!    excluded, see [`pooling`]);
 //! 2. [`Standardizer`]: zero mean, unit variance with the training set's statistics only;
-//! 3. a classifier: [`SvmModel`] (one-vs-rest `linfa-svm` machines, temperature-scaled softmax
-//!    probabilities), [`RandomForest`] (CART trees, vote fractions) or [`Knn`] (`linfa-nn`
-//!    index, weighted vote fractions).
+//! 3. a classifier: [`SvmModel`] (one-vs-rest RBF machines solved by SMO on a shared kernel
+//!    matrix, checked against `linfa-svm`; temperature-scaled softmax probabilities),
+//!    [`RandomForest`] (CART trees, vote fractions) or [`Knn`] (`linfa-nn` index, weighted
+//!    vote fractions).
 //!
 //! Every classifier implements [`Classifier`]: `fit(x, y, config, seed)`, `predict_proba`
 //! (rows sum to 1) and `predict` (the argmax of `predict_proba`, lowest class on ties). The

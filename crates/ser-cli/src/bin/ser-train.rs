@@ -300,7 +300,10 @@ fn train_fold(
         format_version: ser_cli::RUN_INFO_VERSION,
         model: args.model.clone(),
         // Absolute, so that ser-eval finds the corpus from any working folder.
-        data_dir: args.data.canonicalize().unwrap_or_else(|_| args.data.clone()),
+        data_dir: args
+            .data
+            .canonicalize()
+            .unwrap_or_else(|_| args.data.clone()),
         feature_config: dataset.config().clone(),
         feature_set: args.features,
         normalizer,

@@ -249,6 +249,9 @@ impl SvmModel {
                 self.gamma, self.temperature
             ));
         }
+        if self.machines.len() < 2 {
+            return corrupt(format!("SVM with {} machines", self.machines.len()));
+        }
         let n_pool = self.n_support_vectors();
         for (class, m) in self.machines.iter().enumerate() {
             if m.support.len() != m.coef.len() {

@@ -143,8 +143,9 @@ pub fn window_starts(len: usize, window: usize, hop: usize) -> Vec<usize> {
 
 /// Predicts one file with one model: decode, resample, analyse in windows, aggregate.
 pub fn predict_file(model: &mut Model, path: &Path, hop_s: f64) -> Result<FilePrediction> {
+    // Audio errors name the file themselves; later stages get it as context.
     let audio = ser_audio::load_at(path, model.sample_rate_hz())?;
-    predict_samples(model, &audio.samples, hop_s)
+    predict_samples(model, &audio.samples, hop_s).with_context(|| path.display().to_string())
 }
 
 /// As [`predict_file`] for samples already at the model's rate.

@@ -118,7 +118,7 @@ fn run(args: Args) -> Result<bool> {
             match predict::predict_file(model, file, args.hop_s) {
                 Ok(result) => print_result(&mut out, &args, model, file, &result)?,
                 Err(e) => {
-                    eprintln!("error: {}: {e:#}", file.display());
+                    eprintln!("error: {e:#}");
                     ok = false;
                 }
             }

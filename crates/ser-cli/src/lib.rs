@@ -98,6 +98,28 @@ impl RunInfo {
     }
 }
 
+/// The feature-cache flags shared by `ser-train` and `ser-eval`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CacheArgs {
+    /// Feature cache folder (default: data/cache of the workspace).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Do not read or write the feature cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl CacheArgs {
+    /// The cache folder to use, `None` when caching is off.
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        (!self.no_cache).then(|| {
+            self.cache_dir
+                .clone()
+                .unwrap_or_else(ser_data::default_cache_dir)
+        })
+    }
+}
+
 /// The shipped default model: `$SER_DEFAULT_MODEL` if set, else `results/default-model` of the
 /// workspace this binary was built in (when it still exists), else of the current folder.
 pub fn default_model_dir() -> PathBuf {

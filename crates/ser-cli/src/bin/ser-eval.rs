@@ -11,7 +11,6 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Parser;
 use ser_cli::eval::{self, EvalOptions};
-use ser_data::default_cache_dir;
 
 /// Evaluate trained speech emotion classifiers: metrics, reports, plots, comparisons.
 #[derive(Debug, Parser)]
@@ -28,12 +27,8 @@ struct Args {
     /// Output folder of --compare.
     #[arg(long, value_name = "DIR", default_value = ".")]
     out: PathBuf,
-    /// Feature cache folder (default: data/cache of the workspace).
-    #[arg(long, value_name = "DIR")]
-    cache_dir: Option<PathBuf>,
-    /// Do not read or write the feature cache.
-    #[arg(long)]
-    no_cache: bool,
+    #[command(flatten)]
+    cache: ser_cli::CacheArgs,
 }
 
 fn main() -> ExitCode {
@@ -48,11 +43,7 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<()> {
     let options = EvalOptions {
-        cache_dir: if args.no_cache {
-            None
-        } else {
-            Some(args.cache_dir.clone().unwrap_or_else(default_cache_dir))
-        },
+        cache_dir: args.cache.cache_dir(),
         progress: true,
     };
     if args.compare {

@@ -15,7 +15,7 @@ use clap::Parser;
 use ser_cli::RunInfo;
 use ser_data::{
     BuildOptions, Corpus, CorpusKind, CorpusOptions, Dataset, NormalizationMode, Normalizer,
-    Protocol, Split, Summary, default_cache_dir,
+    Protocol, Split, Summary,
 };
 use ser_features::{FeatureConfig, FeatureSet};
 use ser_models::{ModelConfig, ModelPreset};
@@ -80,12 +80,8 @@ struct Args {
     /// Continue an interrupted run in --out.
     #[arg(long)]
     resume: bool,
-    /// Feature cache folder (default: data/cache of the workspace).
-    #[arg(long, value_name = "DIR")]
-    cache_dir: Option<PathBuf>,
-    /// Do not read or write the feature cache.
-    #[arg(long)]
-    no_cache: bool,
+    #[command(flatten)]
+    cache: ser_cli::CacheArgs,
 }
 
 fn main() -> ExitCode {
@@ -205,11 +201,7 @@ fn run(args: Args) -> Result<()> {
     }
 
     let options = BuildOptions {
-        cache_dir: if args.no_cache {
-            None
-        } else {
-            Some(args.cache_dir.clone().unwrap_or_else(default_cache_dir))
-        },
+        cache_dir: args.cache.cache_dir(),
         progress: true,
     };
     let dataset = Dataset::build(corpus, &feature_config, &options)?;

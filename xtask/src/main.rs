@@ -8,6 +8,11 @@
 //!   corpus with ser-features and with librosa in the same run, print both and the ratio, and
 //!   write `results/benchmarks/features-<preset>.json`.
 //! - `python-deps`: `pip install` the pinned Python reference stack (librosa, scikit-learn, torch).
+//! - `results [--data DIR] [--deep] [--only NAME]`: the model comparison of `results/`. Trains
+//!   every row of [`ROWS`] on the 6-fold leave-4-actors-out protocol with `ser-train` (rows
+//!   already finished are skipped, interrupted deep rows resumed; deep rows only with `--deep`),
+//!   publishes each finished row's aggregate into `results/models/<name>/` and writes
+//!   `results/comparison.{md,csv,png,svg}` with `ser-eval --compare`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,15 +33,18 @@ fn run() -> Result<()> {
     std::env::set_current_dir(&root).with_context(|| format!("cannot enter {}", root.display()))?;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((command, rest)) = args.split_first() else {
-        bail!("usage: cargo xtask <ci|golden|bench-features|python-deps> [options]");
+        bail!("usage: cargo xtask <ci|golden|bench-features|python-deps|results> [options]");
     };
     match command.as_str() {
         "ci" => ci(),
         "golden" => golden(),
         "bench-features" => bench_features(rest),
         "python-deps" => python_deps(),
+        "results" => results(rest),
         other => {
-            bail!("unknown command {other:?} (known: ci, golden, bench-features, python-deps)")
+            bail!(
+                "unknown command {other:?} (known: ci, golden, bench-features, python-deps, results)"
+            )
         }
     }
 }
@@ -189,4 +197,316 @@ fn bench_features(args: &[String]) -> Result<()> {
     std::fs::rename(&tmp, &path)?;
     println!("wrote {}", path.display());
     Ok(())
+}
+
+/// One row of the model comparison: a name (its folder under `results/models/`), whether it is
+/// a deep model (hours on a 2-core CPU) and the `ser-train` flags besides `--data`, `--fold all`
+/// and `--out`.
+struct Row {
+    name: &'static str,
+    deep: bool,
+    flags: &'static [&'static str],
+}
+
+/// The comparison of the issue "honest model comparison": each model with the feature set the
+/// original used for it and with the project's best one.
+const ROWS: &[Row] = &[
+    Row {
+        name: "svm-full-meanstd-seed",
+        deep: false,
+        flags: &[
+            "--model",
+            "svm",
+            "--features",
+            "full",
+            "--pooling",
+            "mean-std",
+            "--preset",
+            "seed",
+        ],
+    },
+    Row {
+        name: "svm-full-meanstd-speech16k",
+        deep: false,
+        flags: &[
+            "--model",
+            "svm",
+            "--features",
+            "full",
+            "--pooling",
+            "mean-std",
+            "--preset",
+            "speech16k",
+        ],
+    },
+    Row {
+        name: "svm-mfcc-mean-seed",
+        deep: false,
+        flags: &[
+            "--model",
+            "svm",
+            "--features",
+            "mfcc",
+            "--pooling",
+            "mean",
+            "--preset",
+            "seed",
+        ],
+    },
+    Row {
+        name: "rf-full-meanstd-seed",
+        deep: false,
+        flags: &[
+            "--model",
+            "rf",
+            "--features",
+            "full",
+            "--pooling",
+            "mean-std",
+            "--preset",
+            "seed",
+        ],
+    },
+    Row {
+        name: "rf-full-meanstd-speech16k",
+        deep: false,
+        flags: &[
+            "--model",
+            "rf",
+            "--features",
+            "full",
+            "--pooling",
+            "mean-std",
+            "--preset",
+            "speech16k",
+        ],
+    },
+    Row {
+        name: "rf-mfcc-mean-seed",
+        deep: false,
+        flags: &[
+            "--model",
+            "rf",
+            "--features",
+            "mfcc",
+            "--pooling",
+            "mean",
+            "--preset",
+            "seed",
+        ],
+    },
+    Row {
+        name: "knn-full-meanstd-seed",
+        deep: false,
+        flags: &[
+            "--model",
+            "knn",
+            "--features",
+            "full",
+            "--pooling",
+            "mean-std",
+            "--preset",
+            "seed",
+        ],
+    },
+    Row {
+        name: "knn-full-meanstd-speech16k",
+        deep: false,
+        flags: &[
+            "--model",
+            "knn",
+            "--features",
+            "full",
+            "--pooling",
+            "mean-std",
+            "--preset",
+            "speech16k",
+        ],
+    },
+    Row {
+        name: "knn-mfcc-mean-seed",
+        deep: false,
+        flags: &[
+            "--model",
+            "knn",
+            "--features",
+            "mfcc",
+            "--pooling",
+            "mean",
+            "--preset",
+            "seed",
+        ],
+    },
+    Row {
+        name: "cnn-lstm-original-full-seed",
+        deep: true,
+        flags: &[
+            "--model",
+            "cnn-lstm-original",
+            "--features",
+            "full",
+            "--preset",
+            "seed",
+        ],
+    },
+    Row {
+        name: "cnn-lstm-full-speech16k",
+        deep: true,
+        flags: &[
+            "--model",
+            "cnn-lstm",
+            "--features",
+            "full",
+            "--preset",
+            "speech16k",
+        ],
+    },
+    Row {
+        name: "lstm-mfcc-seed",
+        deep: true,
+        flags: &["--model", "lstm", "--features", "mfcc", "--preset", "seed"],
+    },
+    Row {
+        name: "gru-mfcc-seed",
+        deep: true,
+        flags: &["--model", "gru", "--features", "mfcc", "--preset", "seed"],
+    },
+    Row {
+        name: "rnn-mfcc-seed",
+        deep: true,
+        flags: &["--model", "rnn", "--features", "mfcc", "--preset", "seed"],
+    },
+    Row {
+        name: "cnn-mfcc-seed",
+        deep: true,
+        flags: &["--model", "cnn", "--features", "mfcc", "--preset", "seed"],
+    },
+];
+
+fn results(args: &[String]) -> Result<()> {
+    let data = option(args, "--data", DEFAULT_DATA);
+    let only = option(args, "--only", "");
+    let deep = args.iter().any(|a| a == "--deep");
+    if !Path::new(&data).is_dir() {
+        bail!("{data}: not a folder (give the corpus with --data DIR)");
+    }
+    if !only.is_empty() && !ROWS.iter().any(|r| r.name == only) {
+        bail!(
+            "--only {only}: no such row (rows: {})",
+            ROWS.iter().map(|r| r.name).collect::<Vec<_>>().join(", ")
+        );
+    }
+    sh("cargo", &["build", "--release", "-p", "ser-cli"])?;
+    let bin = |name: &str| format!("target/release/{name}");
+    let runs = Path::new("results/runs/comparison");
+    let mut finished = Vec::new();
+    for row in ROWS {
+        if !only.is_empty() && row.name != only {
+            continue;
+        }
+        let run_dir = runs.join(row.name);
+        let aggregate = run_dir.join("metrics.json");
+        if !aggregate.is_file() && (deep || !row.deep || !only.is_empty()) {
+            let out = run_dir.to_string_lossy().into_owned();
+            let mut flags = vec![
+                "--data",
+                data.as_str(),
+                "--fold",
+                "all",
+                "--out",
+                out.as_str(),
+            ];
+            flags.extend_from_slice(row.flags);
+            // Interrupted deep runs continue where they stopped; classical ones refit.
+            if run_dir.join("fold-1").exists() {
+                if row.deep {
+                    flags.push("--resume");
+                } else {
+                    std::fs::remove_dir_all(&run_dir)
+                        .with_context(|| format!("cannot remove {}", run_dir.display()))?;
+                }
+            }
+            sh(&bin("ser-train"), &flags)?;
+        }
+        if aggregate.is_file() {
+            publish(row, &run_dir)?;
+            finished.push(run_dir);
+        } else {
+            eprintln!("{}: not trained (deep rows need --deep)", row.name);
+        }
+    }
+    if finished.len() > 1 && only.is_empty() {
+        let mut flags: Vec<String> = vec!["--compare".to_owned()];
+        flags.extend(finished.iter().map(|d| d.to_string_lossy().into_owned()));
+        flags.extend(["--out".to_owned(), "results".to_owned()]);
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        sh(&bin("ser-eval"), &flags)?;
+    }
+    Ok(())
+}
+
+/// Copies what `results/models/<name>/` keeps of a finished k-fold run: the classification
+/// report, the aggregate metrics without the ROC curve points (the AUCs stay), the pooled
+/// confusion-matrix and ROC plots, and the training curves of fold 1 for deep models.
+fn publish(row: &Row, run_dir: &Path) -> Result<()> {
+    let dest = Path::new("results/models").join(row.name);
+    std::fs::create_dir_all(&dest).with_context(|| format!("cannot create {}", dest.display()))?;
+    let copy = |from: &Path, to: &str| -> Result<()> {
+        let target = dest.join(to);
+        let tmp = dest.join(format!(".{to}.tmp"));
+        std::fs::copy(from, &tmp)
+            .with_context(|| format!("cannot copy {} to {}", from.display(), tmp.display()))?;
+        std::fs::rename(&tmp, &target)
+            .with_context(|| format!("cannot replace {}", target.display()))?;
+        Ok(())
+    };
+    copy(&run_dir.join("report.txt"), "report.txt")?;
+    for plot in ["confusion_matrix.png", "roc.png"] {
+        copy(&run_dir.join(plot), plot)?;
+    }
+    let curves = run_dir.join("fold-1").join("training_curves.png");
+    if curves.is_file() {
+        copy(&curves, "training_curves_fold1.png")?;
+    }
+    let path = run_dir.join("metrics.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut metrics: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: bad JSON", path.display()))?;
+    strip_curve_points(&mut metrics);
+    let command = format!("ser-train --data DIR --fold all {}", row.flags.join(" "));
+    metrics["reproduce"] = serde_json::Value::String(format!(
+        "cargo xtask results --only {} (runs: {command})",
+        row.name
+    ));
+    let target = dest.join("metrics.json");
+    let tmp = dest.join(".metrics.json.tmp");
+    std::fs::write(&tmp, serde_json::to_string_pretty(&metrics)?)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &target)
+        .with_context(|| format!("cannot replace {}", target.display()))?;
+    eprintln!("published {}", dest.display());
+    Ok(())
+}
+
+/// Removes the curves of ROC objects (`per_class`, `micro`, `macro_curve`: thousands of
+/// points), keeping their AUCs.
+fn strip_curve_points(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map.contains_key("macro_curve") {
+                for key in ["per_class", "micro", "macro_curve"] {
+                    map.remove(key);
+                }
+                map.insert(
+                    "points".to_owned(),
+                    "removed to keep results/ small; ser-eval on the run folder rewrites them"
+                        .into(),
+                );
+            }
+            map.values_mut().for_each(strip_curve_points);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_curve_points),
+        _ => {}
+    }
 }

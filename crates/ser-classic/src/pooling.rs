@@ -28,6 +28,28 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ClassicError, Result};
 
+impl std::fmt::Display for Pooling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+impl std::str::FromStr for Pooling {
+    type Err = ClassicError;
+
+    /// Parses `mean` and `mean-std`.
+    fn from_str(s: &str) -> Result<Self> {
+        Pooling::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| ClassicError::InvalidConfig {
+                field: "pooling",
+                value: s.to_owned(),
+                reason: "must be mean or mean-std",
+            })
+    }
+}
+
 /// How the frames of each row are summarised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -41,6 +63,17 @@ pub enum Pooling {
 }
 
 impl Pooling {
+    /// Every pooling, in documentation order.
+    pub const ALL: [Pooling; 2] = [Pooling::Mean, Pooling::MeanStd];
+
+    /// Kebab-case name (`mean`, `mean-std`), as used by serde and [`std::str::FromStr`].
+    pub fn name(self) -> &'static str {
+        match self {
+            Pooling::Mean => "mean",
+            Pooling::MeanStd => "mean-std",
+        }
+    }
+
     /// Values per utterance for `n_rows` pooled rows.
     pub fn n_outputs(self, n_rows: usize) -> usize {
         match self {
@@ -248,6 +281,14 @@ mod tests {
 
     /// 2 rows x 4 frames: row 0 = 1, 2, 3, 0; row 1 = 4, 4, 4, 0 (last frame is padding).
     const M: [f32; 8] = [1.0, 2.0, 3.0, 0.0, 4.0, 4.0, 4.0, 0.0];
+
+    #[test]
+    fn poolings_parse_and_print() {
+        for p in Pooling::ALL {
+            assert_eq!(p.to_string().parse::<Pooling>().unwrap(), p);
+        }
+        assert!("median".parse::<Pooling>().is_err());
+    }
 
     #[test]
     fn mean_and_std_over_valid_frames() {

@@ -25,11 +25,10 @@ use ser_data::{BuildOptions, Corpus, CorpusOptions, Dataset, LabelMap};
 use ser_features::FeatureConfig;
 use ser_metrics::{CrossValidationReport, FoldPredictions, Report, Scores};
 use ser_plot::{MeanStd, ModelComparison, ModelScores, OutputPaths, TrainingHistory};
-use ser_trainer::Predictor;
 use ser_trainer::run::HISTORY_FILE;
 use serde::{Deserialize, Serialize};
 
-use crate::{RUN_INFO_FILE, RunInfo, write_atomic};
+use crate::{Classifier, RUN_INFO_FILE, RunInfo, write_atomic};
 
 /// Metrics file name (per fold and for the k-fold aggregate).
 pub const METRICS_FILE: &str = "metrics.json";
@@ -451,26 +450,8 @@ pub fn evaluate(dir: &Path, options: &EvalOptions) -> Result<Evaluation> {
     let mut runs = Vec::with_capacity(fold_dirs.len());
     for d in &fold_dirs {
         let info = RunInfo::load(d)?;
-        let predictor = Predictor::load(d)
-            .with_context(|| format!("{}: cannot load the model weights", d.display()))?;
-        let n_rows = info.rows().len();
-        if predictor.n_features() != n_rows {
-            bail!(
-                "{}: the model takes {} feature rows but its feature set {} has {n_rows}",
-                d.display(),
-                predictor.n_features(),
-                info.feature_set
-            );
-        }
-        if predictor.n_classes() != info.label_map.len() {
-            bail!(
-                "{}: the model has {} outputs but the label map {} classes",
-                d.display(),
-                predictor.n_classes(),
-                info.label_map.len()
-            );
-        }
-        runs.push((d.clone(), info, predictor));
+        let classifier = Classifier::load(d, &info)?;
+        runs.push((d.clone(), info, classifier));
     }
 
     let mut cache = DatasetCache {
@@ -478,9 +459,9 @@ pub fn evaluate(dir: &Path, options: &EvalOptions) -> Result<Evaluation> {
         dataset: None,
     };
     let mut folds = Vec::with_capacity(runs.len());
-    for (d, info, predictor) in runs {
+    for (d, info, classifier) in runs {
         let dataset = cache.get(&info, options)?;
-        let fold = evaluate_fold(&d, info, &predictor, dataset)?;
+        let fold = evaluate_fold(&d, info, &classifier, dataset)?;
         write_fold_outputs(&fold)?;
         folds.push(fold);
     }
@@ -500,7 +481,7 @@ pub fn evaluate(dir: &Path, options: &EvalOptions) -> Result<Evaluation> {
 pub fn evaluate_fold(
     run_dir: &Path,
     info: RunInfo,
-    predictor: &Predictor,
+    classifier: &Classifier,
     dataset: &Dataset,
 ) -> Result<FoldEvaluation> {
     let splits = dataset
@@ -536,15 +517,11 @@ pub fn evaluate_fold(
             info.fold + 1
         );
     }
-    let rows = info.rows();
-    let n_frames = dataset.n_frames();
     let mut inputs = Vec::with_capacity(split.test.len());
     let mut y_true = Vec::with_capacity(split.test.len());
     let mut paths = Vec::with_capacity(split.test.len());
     for &i in &split.test {
-        let mut m = dataset.matrix(i)?;
-        info.normalizer.apply(&mut m.data, n_frames)?;
-        inputs.push(m.select_rows(&rows).data);
+        inputs.push(classifier.prepare(&info, dataset.matrix(i)?)?);
         let emotion = dataset.emotion(i)?;
         y_true.push(info.label_map.index_of(emotion).with_context(|| {
             format!(
@@ -561,7 +538,7 @@ pub fn evaluate_fold(
                 .unwrap_or_default(),
         );
     }
-    let proba = predictor
+    let proba = classifier
         .predict_proba(&inputs)
         .with_context(|| format!("{}: prediction failed", run_dir.display()))?;
     let scores = Scores::from_rows(&proba)?;
@@ -576,7 +553,10 @@ pub fn evaluate_fold(
         label: RunLabel::of(&info),
         fold: info.fold + 1,
         test_speakers,
-        training_time_s: history.as_ref().map(|h| h.duration_s.iter().sum()),
+        training_time_s: history
+            .as_ref()
+            .map(|h| h.duration_s.iter().sum())
+            .or(info.training_time_s),
         epochs: history.as_ref().map_or(0, |h| h.duration_s.len()),
         report,
     };

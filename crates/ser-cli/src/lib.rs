@@ -4,10 +4,13 @@
 //! The binaries stay thin: they parse flags, build these values and call the libraries.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, Result, bail};
+use ser_classic::ClassicModel;
 use ser_data::{LabelMap, Normalizer, Protocol};
-use ser_features::{FeatureConfig, FeatureExtractor, FeatureSet};
+use ser_features::{FeatureConfig, FeatureExtractor, FeatureMatrix, FeatureSet};
 use ser_trainer::Predictor;
 use serde::{Deserialize, Serialize};
 
@@ -56,6 +59,9 @@ pub struct RunInfo {
     pub leak_warning: Option<String>,
     /// The command line that produced the run.
     pub command: String,
+    /// Seconds spent fitting, for models that keep no per-epoch history (classical ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_time_s: Option<f64>,
 }
 
 impl RunInfo {
@@ -128,9 +134,24 @@ pub fn default_model_dir() -> PathBuf {
     }
     let built_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results/default-model");
     if built_in.join(RUN_INFO_FILE).is_file() {
-        return built_in;
+        return built_in.canonicalize().unwrap_or(built_in);
     }
     PathBuf::from("results/default-model")
+}
+
+/// A flag set by the first Ctrl-C (SIGINT) or SIGTERM, so long work can stop at a safe point;
+/// a second Ctrl-C while the flag is set exits at once with status 130.
+pub fn interrupt_flag() -> Result<Arc<AtomicBool>> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let flag = Arc::new(AtomicBool::new(false));
+    for signal in [SIGINT, SIGTERM] {
+        // Order matters: the conditional exit sees the flag as it was before this signal.
+        signal_hook::flag::register_conditional_shutdown(signal, 130, flag.clone())
+            .context("cannot install the signal handler")?;
+        signal_hook::flag::register(signal, flag.clone())
+            .context("cannot install the signal handler")?;
+    }
+    Ok(flag)
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
@@ -149,43 +170,115 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
 }
 
+/// The fitted classifier of a run folder: a burn network (`model.json` + weights) or a
+/// classical model (`classic-model.json`).
+#[derive(Debug)]
+pub enum Classifier {
+    /// A deep network trained by `ser-trainer`.
+    Deep(Predictor),
+    /// An SVM, random forest or k-NN from `ser-classic`.
+    Classic(Box<ClassicModel>),
+}
+
+impl Classifier {
+    /// Loads the classifier of `run_dir` and checks it against the run description: the
+    /// number of inputs against the feature set, the number of outputs against the label map.
+    pub fn load(run_dir: &Path, info: &RunInfo) -> Result<Classifier> {
+        let classifier = if run_dir.join(ser_classic::MODEL_FILE_NAME).is_file() {
+            let model = ClassicModel::load(run_dir).with_context(|| {
+                format!("{}: cannot load the classical model", run_dir.display())
+            })?;
+            let spec = &model.config().features;
+            if spec.extraction != info.feature_config || spec.feature_set != info.feature_set {
+                bail!(
+                    "{}: {} and {RUN_INFO_FILE} describe different features",
+                    run_dir.display(),
+                    ser_classic::MODEL_FILE_NAME
+                );
+            }
+            Classifier::Classic(Box::new(model))
+        } else {
+            let predictor = Predictor::load(run_dir)
+                .with_context(|| format!("{}: cannot load the model weights", run_dir.display()))?;
+            let n_rows = info.rows().len();
+            if predictor.n_features() != n_rows {
+                bail!(
+                    "{}: the model takes {} feature rows but its feature set {} has {n_rows}",
+                    run_dir.display(),
+                    predictor.n_features(),
+                    info.feature_set
+                );
+            }
+            Classifier::Deep(predictor)
+        };
+        if classifier.n_classes() != info.label_map.len() {
+            bail!(
+                "{}: the model has {} outputs but the label map {} classes",
+                run_dir.display(),
+                classifier.n_classes(),
+                info.label_map.len()
+            );
+        }
+        Ok(classifier)
+    }
+
+    /// Number of output classes.
+    pub fn n_classes(&self) -> usize {
+        match self {
+            Classifier::Deep(p) => p.n_classes(),
+            Classifier::Classic(m) => ser_classic::Classifier::n_classes(m.as_ref()),
+        }
+    }
+
+    /// The model input for one full feature matrix as extracted (all rows, `n_frames`
+    /// frames): for a network the normalised rows of the feature set; for a classical model
+    /// the utterance statistics (it standardises them itself).
+    pub fn prepare(&self, info: &RunInfo, mut matrix: FeatureMatrix) -> Result<Vec<f32>> {
+        match self {
+            Classifier::Deep(_) => {
+                info.normalizer.apply(&mut matrix.data, matrix.n_frames)?;
+                Ok(matrix.select_rows(&info.rows()).data)
+            }
+            Classifier::Classic(m) => Ok(m.utterance_vector(&matrix, None)?),
+        }
+    }
+
+    /// Class probabilities (rows sum to 1) of inputs made by [`Classifier::prepare`].
+    pub fn predict_proba(&self, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>>> {
+        if inputs.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(match self {
+            Classifier::Deep(p) => p.predict_proba(inputs)?,
+            Classifier::Classic(m) => ser_classic::Classifier::predict_proba(m.as_ref(), inputs)?,
+        })
+    }
+}
+
 /// A trained model ready to classify audio: its run description, a planned feature extractor
-/// and the network.
+/// and the classifier.
 #[derive(Debug)]
 pub struct Model {
     /// The run folder it came from.
     pub run_dir: PathBuf,
     /// Its description.
     pub info: RunInfo,
-    rows: Vec<usize>,
     extractor: FeatureExtractor,
-    predictor: Predictor,
+    classifier: Classifier,
 }
 
 impl Model {
-    /// Loads a run folder written by `ser-train`.
+    /// Loads a run folder written by `ser-train` (deep or classical).
     pub fn load(run_dir: &Path) -> Result<Model> {
         let info = RunInfo::load(run_dir)?;
-        let predictor = Predictor::load(run_dir)
-            .with_context(|| format!("{}: cannot load the model weights", run_dir.display()))?;
+        let classifier = Classifier::load(run_dir, &info)?;
         let extractor = FeatureExtractor::new(&info.feature_config)
             .with_context(|| format!("{}: bad feature configuration", run_dir.display()))?;
-        let rows = info.rows();
-        if predictor.n_features() != rows.len() {
-            bail!(
-                "{}: the model takes {} feature rows but its feature set {} has {}",
-                run_dir.display(),
-                predictor.n_features(),
-                info.feature_set,
-                rows.len()
-            );
-        }
         Ok(Model {
             run_dir: run_dir.to_owned(),
             info,
-            rows,
             extractor,
-            predictor,
+            classifier,
         })
     }
 
@@ -209,19 +302,18 @@ impl Model {
         self.info.label_map.names()
     }
 
-    /// The model input for mono samples at [`Model::sample_rate_hz`]: features of the first
-    /// `n_frames` frames, normalised, rows selected.
+    /// The model input for mono samples at [`Model::sample_rate_hz`] (see
+    /// [`Classifier::prepare`]).
     pub fn features(&mut self, samples: &[f32]) -> Result<Vec<f32>> {
-        let mut m = self.extractor.extract(samples)?;
-        self.info.normalizer.apply(&mut m.data, m.n_frames)?;
-        Ok(m.select_rows(&self.rows).data)
+        let m = self.extractor.extract(samples)?;
+        self.classifier.prepare(&self.info, m)
     }
 
     /// Emotion probabilities for mono samples at [`Model::sample_rate_hz`].
     pub fn predict_samples(&mut self, samples: &[f32]) -> Result<Vec<f32>> {
         let x = self.features(samples)?;
         Ok(self
-            .predictor
+            .classifier
             .predict_proba(&[x])?
             .into_iter()
             .next()
@@ -230,6 +322,6 @@ impl Model {
 
     /// Emotion probabilities for several prepared inputs (see [`Model::features`]) at once.
     pub fn predict_features(&self, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>>> {
-        Ok(self.predictor.predict_proba(inputs)?)
+        self.classifier.predict_proba(inputs)
     }
 }

@@ -3,47 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-const SAMPLE_RATE_HZ: u32 = 22_050;
-const DURATION_S: f32 = 0.5;
-const N_ACTORS: usize = 8;
-const N_EMOTIONS: u8 = 8;
+use common::{N_ACTORS, N_EMOTIONS, run, text, write_corpus};
+
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
-
-/// 8 actors x 8 emotions, one 0.5 s tone each; the pitch depends on the emotion, the
-/// amplitude a little on the actor.
-fn write_corpus(root: &Path) {
-    for actor in 1..=N_ACTORS {
-        let dir = root.join(format!("Actor_{actor:02}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        for emotion in 1..=N_EMOTIONS {
-            let f0_hz = 150.0 * 1.25_f32.powi(i32::from(emotion));
-            let amplitude = 0.2 + 0.02 * actor as f32;
-            let n = (DURATION_S * SAMPLE_RATE_HZ as f32) as usize;
-            let samples: Vec<f32> = (0..n)
-                .map(|i| {
-                    let t = i as f32 / SAMPLE_RATE_HZ as f32;
-                    amplitude * (2.0 * std::f32::consts::PI * f0_hz * t).sin()
-                })
-                .collect();
-            let name = format!("03-01-{emotion:02}-01-01-01-{actor:02}.wav");
-            ser_audio::write_wav_i16(&dir.join(name), &samples, SAMPLE_RATE_HZ).unwrap();
-        }
-    }
-}
-
-fn run(bin: &str, args: &[&str]) -> Output {
-    Command::new(bin)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn assert_png(path: &Path) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -253,4 +219,122 @@ fn ser_eval_rejects_folders_that_are_not_runs() {
         stderr.contains("corrupted run description") && !stderr.contains("panicked"),
         "{stderr}"
     );
+}
+
+#[test]
+fn classical_models_train_and_evaluate_like_deep_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("corpus");
+    let cache = tmp.path().join("cache");
+    write_corpus(&data);
+    let p = |p: &PathBuf| p.to_str().unwrap().to_owned();
+    for (model, pooling) in [("svm", "mean-std"), ("rf", "mean"), ("knn", "mean-std")] {
+        let runs = tmp.path().join(model);
+        let args = [
+            "--data",
+            &p(&data),
+            "--protocol",
+            "kfold:4",
+            "--fold",
+            "all",
+            "--model",
+            model,
+            "--pooling",
+            pooling,
+            "--preset",
+            "seed",
+            "--out",
+            &p(&runs),
+            "--cache-dir",
+            &p(&cache),
+        ];
+        let train = run(env!("CARGO_BIN_EXE_ser-train"), &args);
+        let stdout = text(&train.stdout);
+        assert!(
+            train.status.success(),
+            "ser-train {model} failed:\n{}",
+            text(&train.stderr)
+        );
+        // ser-train evaluates what it trained and writes the k-fold aggregate.
+        assert!(stdout.contains("mean ± std over 4 folds"), "{stdout}");
+        let aggregate = read_json(&runs.join("metrics.json"));
+        assert_eq!(aggregate["kind"], "cross-validation");
+        for fold in 1..=4 {
+            let dir = runs.join(format!("fold-{fold}"));
+            assert!(dir.join("classic-model.json").is_file());
+            let metrics = read_json(&dir.join("metrics.json"));
+            assert_eq!(metrics["model"], model);
+            assert!(metrics["training_time_s"].as_f64().unwrap() > 0.0);
+            assert_png(&dir.join("confusion_matrix.png"));
+        }
+        // The pitch of the tones separates the emotions: the pooled accuracy is far above
+        // chance (1/8).
+        let pooled = aggregate["cross_validation"]["pooled"]["accuracy"]
+            .as_f64()
+            .unwrap();
+        assert!(pooled > 0.5, "{model}: pooled accuracy {pooled}");
+
+        // ser-eval reads the classical run folders too.
+        let eval = run(
+            env!("CARGO_BIN_EXE_ser-eval"),
+            &[&p(&runs), "--cache-dir", &p(&cache)],
+        );
+        assert!(eval.status.success(), "{}", text(&eval.stderr));
+
+        // The same command again would overwrite a finished run.
+        let again = run(env!("CARGO_BIN_EXE_ser-train"), &args);
+        assert!(!again.status.success());
+        assert!(
+            text(&again.stderr).contains("already holds a run"),
+            "{}",
+            text(&again.stderr)
+        );
+    }
+
+    // Options of the other model family are refused before any work.
+    for (model, flag, value, message) in [
+        (
+            "svm",
+            "--normalize",
+            "utterance",
+            "--normalize applies to deep models",
+        ),
+        (
+            "cnn",
+            "--pooling",
+            "mean",
+            "--pooling applies to the classical models",
+        ),
+        (
+            "knn",
+            "--augment",
+            "original",
+            "--augment applies to deep models",
+        ),
+        ("tree", "--fold", "1", "unknown model \"tree\""),
+        ("svm", "--fold", "9", "--fold 9: the protocol"),
+    ] {
+        let out = run(
+            env!("CARGO_BIN_EXE_ser-train"),
+            &[
+                "--data",
+                &p(&data),
+                "--protocol",
+                "kfold:4",
+                "--model",
+                model,
+                flag,
+                value,
+                "--out",
+                &p(&tmp.path().join("refused")),
+            ],
+        );
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "{model} {flag} {value} was accepted");
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains(message),
+            "{stderr}"
+        );
+        assert!(!tmp.path().join("refused").exists());
+    }
 }

@@ -62,6 +62,15 @@ pub enum Protocol {
         /// Validation speakers taken from the training corpus (gender-interleaved, sorted).
         val_speakers: usize,
     },
+    /// No test side: every speaker trains, except `val_speakers` held out for validation
+    /// (early stopping of deep models; classical models train on them too). For the final
+    /// model shipped after a speaker-independent comparison chose its configuration; it
+    /// gives no test figures of its own.
+    AllSpeakers {
+        /// Validation speakers (gender-interleaved, in sorted order: first male, first
+        /// female, ...).
+        val_speakers: usize,
+    },
     /// **Leaks speakers.** A random clip-level split with the same speakers on every side, as
     /// in the Python original. Only for reproducing its inflated figure; comes with
     /// [`LEAK_WARNING`], which callers must print and store.
@@ -101,6 +110,7 @@ impl Protocol {
             Protocol::RavdessOriginalSplit => "ravdess-original-split".to_owned(),
             Protocol::SpeakerKFold { k, .. } => format!("speaker-{k}-fold"),
             Protocol::CrossCorpus { train, test, .. } => format!("cross-corpus-{train}-to-{test}"),
+            Protocol::AllSpeakers { .. } => "all-speakers".to_owned(),
             Protocol::RandomClipsLeaksSpeakers { .. } => "random-clips-LEAKS-SPEAKERS".to_owned(),
         }
     }
@@ -112,6 +122,7 @@ impl Protocol {
             Protocol::RavdessOriginalSplit => "single split: train actors 1-16, validation actors 17-18, test actors 19-24".to_owned(),
             Protocol::SpeakerKFold { k, val_speakers } => format!("{k}-fold by speaker (round-robin, gender-balanced); validation = {val_speakers} speaker(s) from the next fold(s), gender-interleaved"),
             Protocol::CrossCorpus { train, test, val_speakers } => format!("train on {train} ({val_speakers} validation speaker(s), gender-interleaved), test on {test}; shared emotions only"),
+            Protocol::AllSpeakers { val_speakers } => format!("every speaker trains; validation = {val_speakers} speaker(s), gender-interleaved; no test side (final model)"),
             Protocol::RandomClipsLeaksSpeakers { seed, test_percent, val_percent } => format!("random clip split (seed {seed}, test {test_percent}%, validation {val_percent}%) -- LEAKS SPEAKERS"),
         }
     }
@@ -140,6 +151,9 @@ impl Protocol {
                 test,
                 val_speakers,
             } => vec![self.cross_corpus(corpus, *train, *test, *val_speakers)?],
+            Protocol::AllSpeakers { val_speakers } => {
+                vec![self.all_speakers(corpus, *val_speakers)?]
+            }
             Protocol::RandomClipsLeaksSpeakers {
                 seed,
                 test_percent,
@@ -245,6 +259,35 @@ impl Protocol {
             folds[i % k].push(s.clone());
         }
         group_folds(self, corpus, &folds, val_speakers)
+    }
+
+    fn all_speakers(&self, corpus: &Corpus, val_speakers: usize) -> Result<Split, DataError> {
+        let speakers = corpus.speakers();
+        if speakers.len() <= val_speakers {
+            return Err(DataError::TooFewSpeakers {
+                protocol: self.name(),
+                needed: val_speakers + 1,
+                found: speakers.len(),
+            });
+        }
+        let val: BTreeSet<SpeakerId> = interleave_by_gender(&speakers)
+            .into_iter()
+            .take(val_speakers)
+            .collect();
+        let train: BTreeSet<SpeakerId> = speakers
+            .into_iter()
+            .map(|(s, _)| s)
+            .filter(|s| !val.contains(s))
+            .collect();
+        assign(
+            self,
+            corpus,
+            0,
+            &train,
+            &val,
+            &BTreeSet::new(),
+            &corpus.emotions(),
+        )
     }
 
     fn cross_corpus(
@@ -478,11 +521,13 @@ fn assign(
             split.train.push(i);
         }
     }
-    for (side, idx, speakers) in [
-        ("train", &split.train, &split.train_speakers),
-        ("test", &split.test, &split.test_speakers),
+    // Only the final-model protocol has no test side by design.
+    let test_required = !matches!(protocol, Protocol::AllSpeakers { .. });
+    for (side, idx, speakers, required) in [
+        ("train", &split.train, &split.train_speakers, true),
+        ("test", &split.test, &split.test_speakers, test_required),
     ] {
-        if idx.is_empty() {
+        if required && idx.is_empty() {
             return Err(DataError::EmptySide {
                 protocol: protocol.name(),
                 fold,

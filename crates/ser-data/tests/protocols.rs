@@ -123,6 +123,25 @@ fn ravdess_original_split() {
 }
 
 #[test]
+fn all_speakers_trains_on_everyone_but_the_validation_speakers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let corpus = ravdess_corpus(dir.path(), &[1]);
+    let protocol = Protocol::AllSpeakers { val_speakers: 2 };
+    let splits = protocol.splits(&corpus).expect("split");
+    assert_eq!(splits.len(), 1);
+    assert_speaker_independent(&corpus, &splits);
+    let s = &splits[0];
+    // The first male and the first female actor validate; nobody is tested.
+    assert_eq!(actors(&s.val_speakers), [1, 2]);
+    assert_eq!(actors(&s.train_speakers), (3..=24).collect::<Vec<_>>());
+    assert!(s.test.is_empty() && s.test_speakers.is_empty());
+    assert_eq!(s.train.len() + s.val.len(), corpus.len());
+    assert_eq!(protocol.leak_warning(), None);
+    let too_many = Protocol::AllSpeakers { val_speakers: 24 };
+    assert!(too_many.splits(&corpus).is_err());
+}
+
+#[test]
 fn ravdess_protocols_refuse_other_or_partial_corpora() {
     let partial = common::synthetic(&[(1, Gender::Male, 3), (2, Gender::Female, 3)]);
     assert!(matches!(
@@ -320,6 +339,7 @@ fn protocols_serialise() {
             test_percent: 20,
             val_percent: 0,
         },
+        Protocol::AllSpeakers { val_speakers: 2 },
     ] {
         let json = serde_json::to_string(&p).expect("json");
         assert_eq!(

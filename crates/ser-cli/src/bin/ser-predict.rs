@@ -267,7 +267,7 @@ fn stream(args: &Args, models: &mut [Model]) -> Result<()> {
     };
     let model = &mut models[0];
     let rate = model.sample_rate_hz();
-    let mut resampler = StreamResampler::new(reader.sample_rate_hz(), rate)?;
+    let mut resampler = Some(StreamResampler::new(reader.sample_rate_hz(), rate)?);
     let window = model.window_samples().max(1);
     let hop = ((args.hop_s * f64::from(rate)).round() as usize).max(1);
     let names = model.class_names();
@@ -279,11 +279,29 @@ fn stream(args: &Args, models: &mut [Model]) -> Result<()> {
     let mut out = stdout.lock();
     let chunk_frames = (reader.sample_rate_hz() as usize / 20).max(1);
     let mut resampled = Vec::new();
+    // Ctrl-C ends the stream after the current chunk (the recorder upstream, in the same
+    // process group, usually ends it first by closing the pipe).
+    let interrupt = ser_cli::interrupt_flag()?;
     loop {
-        let chunk = reader.next_chunk(chunk_frames)?;
-        let Some(chunk) = chunk else { break };
         resampled.clear();
-        resampler.process_into(&chunk, &mut resampled)?;
+        let chunk = if interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+            None
+        } else {
+            reader.next_chunk(chunk_frames)?
+        };
+        let ended = match (chunk, resampler.as_mut()) {
+            (Some(chunk), Some(r)) => {
+                r.process_into(&chunk, &mut resampled)?;
+                false
+            }
+            // End of input: the resampler's tail completes the audio.
+            _ => {
+                if let Some(r) = resampler.take() {
+                    resampled = r.finish()?;
+                }
+                true
+            }
+        };
         buffer.extend_from_slice(&resampled);
         while buffer.len() >= next_emit {
             let end = next_emit;
@@ -301,6 +319,9 @@ fn stream(args: &Args, models: &mut [Model]) -> Result<()> {
             buffer.drain(..keep_from);
             next_emit -= keep_from;
             consumed_s += keep_from as f64 / f64::from(rate);
+        }
+        if ended {
+            break;
         }
     }
     if hops == 0 && buffer.is_empty() {

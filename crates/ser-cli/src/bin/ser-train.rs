@@ -3,19 +3,26 @@
 //! ```text
 //! ser-train --data DIR --summary
 //! ser-train --data DIR --model cnn-lstm [--protocol default] [--fold 1|all] [--out DIR]
+//! ser-train --data DIR --model svm|rf|knn [--features full] [--pooling mean-std] [--fold all]
 //! ```
+//!
+//! Every fold is evaluated on its test side when trained (`ser-eval` writes the same files);
+//! `--fold all` also writes the k-fold aggregate into the parent folder.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
+use ser_classic::{ClassicConfig, ClassicModel, Classifier as _, FeatureSpec, ModelKind, Pooling};
 use ser_cli::RunInfo;
+use ser_cli::eval::{EvalOptions, evaluate};
 use ser_data::{
-    BuildOptions, Corpus, CorpusKind, CorpusOptions, Dataset, NormalizationMode, Normalizer,
-    Protocol, Split, Summary,
+    AugmentConfig, BuildOptions, Corpus, CorpusKind, CorpusOptions, Dataset, LabelMap,
+    NormalizationMode, Normalizer, Protocol, Split, Summary,
 };
 use ser_features::{FeatureConfig, FeatureSet};
 use ser_models::{ModelConfig, ModelPreset};
@@ -34,14 +41,16 @@ struct Args {
     /// Print counts per emotion, speaker and fold, and the skipped files; train nothing.
     #[arg(long)]
     summary: bool,
-    /// Model: cnn, rnn, lstm, gru, cnn-lstm (our default variant), cnn-lstm-original, or any
+    /// Model: cnn, rnn, lstm, gru, cnn-lstm (our default variant), cnn-lstm-original, any
     /// variant name (rnn-mean, lstm-mean, gru-mean, cnn-lstm-mean, cnn-lstm-attention,
-    /// cnn-lstm-strided).
+    /// cnn-lstm-strided), or a classical baseline: svm, rf, knn.
     #[arg(long, default_value = "cnn-lstm")]
     model: String,
     /// Evaluation protocol: default (per corpus; RAVDESS: 6-fold leave-4-actors-out),
-    /// ravdess-6fold, original-split (test actors 19-24), kfold:K (by speaker), or
+    /// ravdess-6fold, original-split (test actors 19-24), kfold:K (by speaker), all-speakers
+    /// (the final model: every speaker trains but 2 validation speakers, no test side), or
     /// random-clips-leaks-speakers (NOT speaker-independent; prints and stores a warning).
+    /// A protocol of one split writes its run into --out itself, k folds into --out/fold-N.
     #[arg(long, default_value = "default")]
     protocol: String,
     /// Fold to train (1-based) or "all".
@@ -53,9 +62,21 @@ struct Args {
     /// Rows the model sees: full (174), mfcc (40), mfcc-deltas (120), mel-db (40).
     #[arg(long, default_value = "full")]
     features: FeatureSet,
-    /// Feature normalisation: global (training-set statistics), utterance, none.
-    #[arg(long, default_value = "global")]
-    normalize: String,
+    /// Utterance statistics a classical model (svm, rf, knn) reads: mean (the original's, with
+    /// --features mfcc) or mean-std [default: mean-std].
+    #[arg(long)]
+    pooling: Option<Pooling>,
+    /// Feature normalisation of deep models: global (training-set statistics), utterance, none
+    /// [default: global]. Classical models standardise their statistics themselves.
+    #[arg(long)]
+    normalize: Option<String>,
+    /// Waveform augmentation of the training side of deep models: none, or original (the
+    /// Python project's recipe: stretch, pitch, shift, noise) [default: none].
+    #[arg(long, default_value = "none")]
+    augment: String,
+    /// Augmented copies per training utterance with --augment original.
+    #[arg(long, default_value_t = 2)]
+    augment_copies: usize,
     /// Maximum epochs.
     #[arg(long, default_value_t = 100)]
     epochs: usize,
@@ -99,6 +120,7 @@ fn parse_protocol(name: &str, kind: CorpusKind) -> Result<Protocol> {
         "default" => Protocol::default_for(kind),
         "ravdess-6fold" => Protocol::RavdessLeaveFourActorsOut,
         "original-split" => Protocol::RavdessOriginalSplit,
+        "all-speakers" => Protocol::AllSpeakers { val_speakers: 2 },
         "random-clips-leaks-speakers" => Protocol::RandomClipsLeaksSpeakers {
             seed: 42,
             test_percent: 15,
@@ -108,20 +130,33 @@ fn parse_protocol(name: &str, kind: CorpusKind) -> Result<Protocol> {
             Some(Ok(k)) => Protocol::SpeakerKFold { k, val_speakers: 2 },
             _ => bail!(
                 "unknown protocol {other:?} (known: default, ravdess-6fold, original-split, kfold:K, \
-                 random-clips-leaks-speakers)"
+                 all-speakers, random-clips-leaks-speakers)"
             ),
         },
     })
 }
 
-fn parse_model(name: &str) -> Result<ModelPreset> {
+/// A model name of the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ModelChoice {
+    /// A burn network.
+    Deep(ModelPreset),
+    /// A classical baseline.
+    Classic(ModelKind),
+}
+
+fn parse_model(name: &str) -> Result<ModelChoice> {
+    if let Ok(kind) = name.parse::<ModelKind>() {
+        return Ok(ModelChoice::Classic(kind));
+    }
     let canonical = match name {
         "cnn-lstm" => "cnn-lstm-mean",
         other => other,
     };
     canonical
         .parse::<ModelPreset>()
-        .map_err(|e| anyhow::anyhow!("unknown model {name:?}: {e}"))
+        .map(ModelChoice::Deep)
+        .map_err(|e| anyhow::anyhow!("unknown model {name:?}: {e}, svm, rf, knn"))
 }
 
 fn parse_normalization(name: &str) -> Result<NormalizationMode> {
@@ -163,8 +198,44 @@ fn run(args: Args) -> Result<()> {
     }
 
     // Check everything cheap before any expensive work.
-    let preset = parse_model(&args.model)?;
-    let mode = parse_normalization(&args.normalize)?;
+    let choice = parse_model(&args.model)?;
+    let (mode, pooling) = match choice {
+        ModelChoice::Deep(_) => {
+            if args.pooling.is_some() {
+                bail!("--pooling applies to the classical models (svm, rf, knn) only");
+            }
+            let mode = parse_normalization(args.normalize.as_deref().unwrap_or("global"))?;
+            (mode, None)
+        }
+        ModelChoice::Classic(_) => {
+            if args.normalize.is_some() {
+                bail!(
+                    "--normalize applies to deep models only: classical models standardise their \
+                     utterance statistics with training-side statistics themselves"
+                );
+            }
+            if args.augment != "none" {
+                bail!("--augment applies to deep models only");
+            }
+            (
+                NormalizationMode::None,
+                Some(args.pooling.unwrap_or(Pooling::MeanStd)),
+            )
+        }
+    };
+    let augment = match args.augment.as_str() {
+        "none" => None,
+        "original" => {
+            if args.augment_copies == 0 {
+                bail!("--augment-copies must be at least 1 with --augment original");
+            }
+            Some(AugmentConfig {
+                copies: args.augment_copies,
+                ..AugmentConfig::original()
+            })
+        }
+        other => bail!("unknown augmentation {other:?} (known: none, original)"),
+    };
     let feature_config = FeatureConfig::preset(&args.preset)?;
     let splits = protocol.splits(&corpus)?;
     let folds: Vec<usize> = match args.fold.as_str() {
@@ -179,18 +250,26 @@ fn run(args: Args) -> Result<()> {
         },
     };
     let out = args.out.clone().unwrap_or_else(|| {
+        let features = match pooling {
+            Some(p) => format!("{}-{p}", args.features),
+            None => args.features.to_string(),
+        };
+        let augmented = if augment.is_some() { "-augmented" } else { "" };
         PathBuf::from("results/runs").join(format!(
-            "{}-{}-{}-{}",
+            "{}-{features}-{}-{}{augmented}",
             args.model,
-            args.features,
             args.preset,
             protocol.name()
         ))
     });
-    let fold_dirs: Vec<PathBuf> = folds
-        .iter()
-        .map(|f| out.join(format!("fold-{}", f + 1)))
-        .collect();
+    let fold_dirs: Vec<PathBuf> = if splits.len() == 1 {
+        vec![out.clone()]
+    } else {
+        folds
+            .iter()
+            .map(|f| out.join(format!("fold-{}", f + 1)))
+            .collect()
+    };
     for dir in &fold_dirs {
         if dir.join(ser_cli::RUN_INFO_FILE).exists() && !args.resume {
             bail!(
@@ -209,7 +288,7 @@ fn run(args: Args) -> Result<()> {
     // Splits are recomputed on the dataset: files that failed to decode are now skipped.
     let splits = dataset.splits(&protocol)?;
 
-    let interrupt = Arc::new(AtomicBool::new(false));
+    let interrupt = ser_cli::interrupt_flag()?;
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     for (&fold, dir) in folds.iter().zip(&fold_dirs) {
         let split = splits
@@ -226,42 +305,207 @@ fn run(args: Args) -> Result<()> {
             split.test.len(),
             split.test_speakers.len()
         );
-        train_fold(
+        let label_map = split.label_map()?;
+        let normalizer = Normalizer::fit(mode, &dataset, split)?;
+        let info = run_info(
             &args,
             &dataset,
             split,
             splits.len(),
-            preset,
-            mode,
             &protocol,
-            dir,
+            normalizer,
+            label_map,
             &command,
-            &interrupt,
-        )?;
-        if interrupt.load(Ordering::Relaxed) {
-            bail!("interrupted; continue with --resume");
+        );
+        if args.resume && dir.join(ser_cli::RUN_INFO_FILE).exists() {
+            let previous = RunInfo::load(dir)?;
+            if previous.model != info.model
+                || previous.feature_config != info.feature_config
+                || previous.feature_set != info.feature_set
+                || previous.protocol != info.protocol
+                || previous.fold != info.fold
+            {
+                bail!(
+                    "{}: holds a different run (model, features, protocol or fold differ); cannot resume",
+                    dir.display()
+                );
+            }
+        }
+        match (choice, pooling) {
+            (ModelChoice::Classic(kind), Some(pooling)) => {
+                train_classic_fold(&args, &dataset, split, kind, pooling, info, dir)?;
+            }
+            (ModelChoice::Deep(preset), _) => {
+                let augmented = match &augment {
+                    None => None,
+                    Some(config) => {
+                        let set = dataset.augment_training(split, config, args.seed, &options)?;
+                        eprintln!("augmentation: {}", set.report);
+                        Some(set)
+                    }
+                };
+                train_deep_fold(
+                    &args,
+                    &dataset,
+                    split,
+                    augmented.as_ref(),
+                    preset,
+                    info,
+                    dir,
+                    &interrupt,
+                )?;
+                if interrupt.load(Ordering::Relaxed) {
+                    bail!("interrupted; continue with --resume");
+                }
+            }
+            (ModelChoice::Classic(_), None) => bail!("a classical model needs a pooling"),
         }
     }
+
+    if splits.iter().all(|s| s.test.is_empty()) {
+        println!(
+            "{}: trained on every speaker but the validation ones; no test side to evaluate \
+             (speaker-independent figures come from a k-fold protocol)",
+            out.display()
+        );
+        return Ok(());
+    }
+    // The test side of what was trained: per-fold files, and the aggregate for --fold all.
+    let target = match fold_dirs.as_slice() {
+        [one] => one.clone(),
+        _ => out.clone(),
+    };
+    let evaluation = evaluate(
+        &target,
+        &EvalOptions {
+            cache_dir: args.cache.cache_dir(),
+            progress: false,
+        },
+    )
+    .with_context(|| format!("cannot evaluate {}", target.display()))?;
+    print!("{}", evaluation.summary_text());
+    println!("evaluation written to {}", target.display());
     Ok(())
 }
 
+/// The run description of one fold.
 #[allow(clippy::too_many_arguments)]
-fn train_fold(
+fn run_info(
     args: &Args,
     dataset: &Dataset,
     split: &Split,
     n_folds: usize,
-    preset: ModelPreset,
-    mode: NormalizationMode,
     protocol: &Protocol,
-    dir: &Path,
+    normalizer: Normalizer,
+    label_map: LabelMap,
     command: &str,
+) -> RunInfo {
+    let names = |speakers: &[ser_data::SpeakerId]| {
+        speakers
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect::<Vec<_>>()
+    };
+    RunInfo {
+        format_version: ser_cli::RUN_INFO_VERSION,
+        model: args.model.clone(),
+        // Absolute, so that ser-eval finds the corpus from any working folder.
+        data_dir: args
+            .data
+            .canonicalize()
+            .unwrap_or_else(|_| args.data.clone()),
+        feature_config: dataset.config().clone(),
+        feature_set: args.features,
+        normalizer,
+        label_map,
+        protocol: protocol.clone(),
+        fold: split.fold,
+        n_folds,
+        train_speakers: names(&split.train_speakers),
+        val_speakers: names(&split.val_speakers),
+        test_speakers: names(&split.test_speakers),
+        seed: args.seed,
+        leak_warning: protocol.leak_warning().map(str::to_owned),
+        command: command.to_owned(),
+        training_time_s: None,
+    }
+}
+
+/// Fits a classical model on the training and validation actors of `split` (its
+/// hyper-parameters are scikit-learn's defaults, so no actors are needed for tuning) and
+/// saves it with its run description.
+fn train_classic_fold(
+    args: &Args,
+    dataset: &Dataset,
+    split: &Split,
+    kind: ModelKind,
+    pooling: Pooling,
+    mut info: RunInfo,
+    dir: &Path,
+) -> Result<()> {
+    if args.resume && dir.join(ser_classic::MODEL_FILE_NAME).is_file() {
+        eprintln!("{}: already trained", dir.display());
+        return Ok(());
+    }
+    let start = Instant::now();
+    let spec = FeatureSpec::new(dataset.config().clone(), args.features, pooling);
+    let indices: Vec<usize> = split.train.iter().chain(&split.val).copied().collect();
+    let mut x = Vec::with_capacity(indices.len());
+    let mut y = Vec::with_capacity(indices.len());
+    for &i in &indices {
+        x.push(spec.pool_slice(dataset.features(i)?, None)?);
+        let emotion = dataset.emotion(i)?;
+        y.push(
+            info.label_map
+                .index_of(emotion)
+                .with_context(|| format!("{emotion} is not in the label map"))?,
+        );
+    }
+    let mut config = ClassicConfig::new(kind.default_config(), spec);
+    config.class_names = info
+        .label_map
+        .names()
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let model = ClassicModel::fit(&x, &y, &config, args.seed)
+        .with_context(|| format!("cannot fit {kind} on fold {}", split.fold + 1))?;
+    let seconds = start.elapsed().as_secs_f64();
+    eprintln!(
+        "fold {}: {kind} fitted on {} utterances x {} values in {seconds:.1} s",
+        split.fold + 1,
+        x.len(),
+        model.n_features()
+    );
+    model.save(dir)?;
+    info.training_time_s = Some(seconds);
+    // The description comes last: a folder with one always holds a complete model.
+    info.save(dir)
+}
+
+/// Builds the network's datasets (normalised with training statistics, rows selected) and
+/// trains it.
+#[allow(clippy::too_many_arguments)]
+fn train_deep_fold(
+    args: &Args,
+    dataset: &Dataset,
+    split: &Split,
+    augmented: Option<&ser_data::AugmentedSet>,
+    preset: ModelPreset,
+    info: RunInfo,
+    dir: &Path,
     interrupt: &Arc<AtomicBool>,
 ) -> Result<()> {
-    let label_map = split.label_map()?;
-    let normalizer = Normalizer::fit(mode, dataset, split)?;
+    let label_map = &info.label_map;
+    let normalizer = &info.normalizer;
     let rows = dataset.config().layout().rows(args.features);
     let n_frames = dataset.n_frames();
+    let label = |i: usize| -> Result<usize> {
+        let emotion = dataset.emotion(i)?;
+        label_map
+            .index_of(emotion)
+            .with_context(|| format!("{emotion} is not in the label map"))
+    };
     let make = |name: &str, indices: &[usize]| -> Result<ser_trainer::Dataset> {
         let mut values = Vec::with_capacity(indices.len() * rows.len() * n_frames);
         let mut labels = Vec::with_capacity(indices.len());
@@ -269,12 +513,22 @@ fn train_fold(
             let mut m = dataset.matrix(i)?;
             normalizer.apply(&mut m.data, n_frames)?;
             values.extend_from_slice(&m.select_rows(&rows).data);
-            let emotion = dataset.emotion(i)?;
-            labels.push(
-                label_map
-                    .index_of(emotion)
-                    .with_context(|| format!("{emotion} is not in the label map"))?,
-            );
+            labels.push(label(i)?);
+        }
+        if let Some(set) = augmented.filter(|_| name == "train") {
+            for (k, &source) in set.source.iter().enumerate() {
+                let data = set
+                    .features(k)
+                    .with_context(|| format!("augmented copy {k} is missing"))?;
+                let mut m = ser_features::FeatureMatrix {
+                    n_rows: set.n_rows,
+                    n_frames,
+                    data: data.to_vec(),
+                };
+                normalizer.apply(&mut m.data, n_frames)?;
+                values.extend_from_slice(&m.select_rows(&rows).data);
+                labels.push(label(source)?);
+            }
         }
         Ok(ser_trainer::Dataset::from_parts(
             name,
@@ -287,55 +541,6 @@ fn train_fold(
     let train = make("train", &split.train)?;
     let val = make("val", &split.val)?;
     let test = make("test", &split.test)?;
-
-    let info = RunInfo {
-        format_version: ser_cli::RUN_INFO_VERSION,
-        model: args.model.clone(),
-        // Absolute, so that ser-eval finds the corpus from any working folder.
-        data_dir: args
-            .data
-            .canonicalize()
-            .unwrap_or_else(|_| args.data.clone()),
-        feature_config: dataset.config().clone(),
-        feature_set: args.features,
-        normalizer,
-        label_map: label_map.clone(),
-        protocol: protocol.clone(),
-        fold: split.fold,
-        n_folds,
-        train_speakers: split
-            .train_speakers
-            .iter()
-            .map(|s| s.as_str().to_owned())
-            .collect(),
-        val_speakers: split
-            .val_speakers
-            .iter()
-            .map(|s| s.as_str().to_owned())
-            .collect(),
-        test_speakers: split
-            .test_speakers
-            .iter()
-            .map(|s| s.as_str().to_owned())
-            .collect(),
-        seed: args.seed,
-        leak_warning: protocol.leak_warning().map(str::to_owned),
-        command: command.to_owned(),
-    };
-    if args.resume && dir.join(ser_cli::RUN_INFO_FILE).exists() {
-        let previous = RunInfo::load(dir)?;
-        if previous.model != info.model
-            || previous.feature_config != info.feature_config
-            || previous.feature_set != info.feature_set
-            || previous.protocol != info.protocol
-            || previous.fold != info.fold
-        {
-            bail!(
-                "{}: holds a different run (model, features, protocol or fold differ); cannot resume",
-                dir.display()
-            );
-        }
-    }
     info.save(dir)?;
 
     let model_config = ModelConfig::preset(preset, rows.len(), label_map.len());
@@ -359,13 +564,19 @@ fn train_fold(
     let mut trainer = Trainer::new(model_config, config)
         .with_extra_meta(extra)
         .with_interrupt(interrupt.clone());
+    if val.is_empty() && test.is_empty() {
+        bail!(
+            "fold {}: no validation and no test speakers to select the best epoch on",
+            split.fold + 1
+        );
+    }
     let val_opt = if val.is_empty() { &test } else { &val };
     let outcome = trainer.fit(
         dir,
         &Splits {
             train: &train,
             val: val_opt,
-            test: Some(&test),
+            test: (!test.is_empty()).then_some(&test),
         },
         args.resume,
     )?;

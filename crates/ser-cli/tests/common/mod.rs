@@ -1,0 +1,121 @@
+//! Helpers shared by the end-to-end CLI tests: a tiny synthetic RAVDESS-layout corpus and
+//! running the built binaries.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// Sample rate of the generated corpus.
+pub const SAMPLE_RATE_HZ: u32 = 22_050;
+/// Actors of the generated corpus.
+pub const N_ACTORS: usize = 8;
+/// Emotions of the generated corpus (all of RAVDESS's).
+pub const N_EMOTIONS: u8 = 8;
+const DURATION_S: f32 = 0.5;
+
+/// A tone whose pitch depends on the emotion (1..=8), `amplitude` peak, `duration_s` long.
+pub fn tone(emotion: u8, amplitude: f32, duration_s: f32, rate_hz: u32) -> Vec<f32> {
+    let f0_hz = 150.0 * 1.25_f32.powi(i32::from(emotion));
+    let n = (duration_s * rate_hz as f32) as usize;
+    (0..n)
+        .map(|i| {
+            let t = i as f32 / rate_hz as f32;
+            amplitude * (2.0 * std::f32::consts::PI * f0_hz * t).sin()
+        })
+        .collect()
+}
+
+/// 8 actors x 8 emotions, one 0.5 s tone each; the pitch depends on the emotion, the
+/// amplitude a little on the actor.
+pub fn write_corpus(root: &Path) {
+    for actor in 1..=N_ACTORS {
+        let dir = root.join(format!("Actor_{actor:02}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for emotion in 1..=N_EMOTIONS {
+            let samples = tone(
+                emotion,
+                0.2 + 0.02 * actor as f32,
+                DURATION_S,
+                SAMPLE_RATE_HZ,
+            );
+            let name = format!("03-01-{emotion:02}-01-01-01-{actor:02}.wav");
+            ser_audio::write_wav_i16(&dir.join(name), &samples, SAMPLE_RATE_HZ).unwrap();
+        }
+    }
+}
+
+/// Runs a binary with `args`, stdin closed.
+pub fn run(bin: &str, args: &[&str]) -> Output {
+    Command::new(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs")
+}
+
+/// Runs a binary with `args`, feeding `input` on its standard input.
+pub fn run_with_stdin(bin: &str, args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(bin)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    // Write from another thread so a child that stops reading cannot deadlock the test.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let output = child.wait_with_output().expect("the binary ends");
+    writer.join().unwrap();
+    output
+}
+
+/// Lossy UTF-8.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A path as `&str`.
+pub fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// Trains a tiny run of `model` with `ser-train` (fold 1 of a 4-fold speaker split, seed
+/// preset) into `out` and returns the fold folder.
+pub fn train_tiny(
+    data: &Path,
+    cache: &Path,
+    out: &Path,
+    model: &str,
+    extra: &[&str],
+) -> std::path::PathBuf {
+    let mut args = vec![
+        "--data",
+        s(data),
+        "--protocol",
+        "kfold:4",
+        "--fold",
+        "1",
+        "--model",
+        model,
+        "--preset",
+        "seed",
+        "--out",
+        s(out),
+        "--cache-dir",
+        s(cache),
+    ];
+    args.extend_from_slice(extra);
+    let train = run(env!("CARGO_BIN_EXE_ser-train"), &args);
+    assert!(
+        train.status.success(),
+        "ser-train {model} failed:\n{}",
+        text(&train.stderr)
+    );
+    out.join("fold-1")
+}

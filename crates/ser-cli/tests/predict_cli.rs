@@ -1,0 +1,365 @@
+//! End-to-end tests of `ser-predict` (the built binary) with tiny models trained by
+//! `ser-train` on a synthetic corpus: output formats, bad files among good ones, folders,
+//! long recordings, live streams from a pipe, and the errors users meet.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use common::{run, run_with_stdin, s, text, tone, train_tiny, write_corpus};
+
+const EMOTIONS: [&str; 8] = [
+    "neutral",
+    "calm",
+    "happy",
+    "sad",
+    "angry",
+    "fearful",
+    "disgust",
+    "surprised",
+];
+
+/// Two tiny trained runs (an SVM and a k-NN) shared by every test of this file.
+struct Fixture {
+    _tmp: tempfile::TempDir,
+    svm: PathBuf,
+    knn: PathBuf,
+    audio: PathBuf,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("corpus");
+        let cache = tmp.path().join("cache");
+        write_corpus(&data);
+        let svm = train_tiny(&data, &cache, &tmp.path().join("svm"), "svm", &[]);
+        let knn = train_tiny(&data, &cache, &tmp.path().join("knn"), "knn", &[]);
+        let audio = tmp.path().join("audio");
+        std::fs::create_dir_all(&audio).unwrap();
+        // Short clips at another rate than the models' (22.05 kHz): 16 kHz.
+        for emotion in [2_u8, 5, 8] {
+            let samples = tone(emotion, 0.3, 1.5, 16_000);
+            let path = audio.join(format!("clip-{emotion}.wav"));
+            ser_audio::write_wav_i16(&path, &samples, 16_000).unwrap();
+        }
+        std::fs::write(audio.join("notes.txt"), "not audio, not looked at").unwrap();
+        Fixture {
+            _tmp: tmp,
+            svm,
+            knn,
+            audio,
+        }
+    })
+}
+
+fn predict(args: &[&str]) -> std::process::Output {
+    run(env!("CARGO_BIN_EXE_ser-predict"), args)
+}
+
+fn clip(n: u8) -> PathBuf {
+    fixture().audio.join(format!("clip-{n}.wav"))
+}
+
+fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn assert_probabilities(value: &serde_json::Value) {
+    let probs = value["probabilities"].as_object().expect("probabilities");
+    assert_eq!(probs.len(), 8, "{value}");
+    let sum: f64 = probs.values().map(|v| v.as_f64().unwrap()).sum();
+    assert!(
+        (sum - 1.0).abs() < 1e-4,
+        "probabilities sum to {sum}: {value}"
+    );
+    let best = probs
+        .iter()
+        .max_by(|a, b| a.1.as_f64().unwrap().total_cmp(&b.1.as_f64().unwrap()))
+        .unwrap()
+        .0;
+    assert_eq!(value["label"].as_str().unwrap(), best, "{value}");
+}
+
+#[test]
+fn table_output_names_the_emotion_and_every_probability() {
+    let f = fixture();
+    let out = predict(&[s(&clip(5)), "--model", s(&f.svm)]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains("clip-5.wav"), "{stdout}");
+    assert!(stdout.contains("emotion: "), "{stdout}");
+    assert!(stdout.contains("(1.5 s of audio)"), "{stdout}");
+    for name in EMOTIONS {
+        assert!(stdout.contains(name), "{name} missing:\n{stdout}");
+    }
+}
+
+#[test]
+fn json_gives_one_object_per_file_and_model() {
+    let f = fixture();
+    let out = predict(&[
+        s(&clip(2)),
+        s(&clip(8)),
+        "--model",
+        s(&f.svm),
+        "--model",
+        s(&f.knn),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let values = json_lines(&text(&out.stdout));
+    assert_eq!(values.len(), 4, "2 files x 2 models");
+    for v in &values {
+        assert_probabilities(v);
+        assert!(v["path"].as_str().unwrap().ends_with(".wav"));
+        let model = v["model"].as_str().unwrap();
+        assert!(model == s(&f.svm) || model == s(&f.knn), "{model}");
+    }
+    // Models side by side: both models' answers for the first file come first.
+    assert_eq!(values[0]["path"], values[1]["path"]);
+    assert_ne!(values[0]["model"], values[1]["model"]);
+}
+
+#[test]
+fn csv_has_a_header_and_one_row_per_file() {
+    let f = fixture();
+    let out = predict(&[s(&clip(2)), s(&clip(5)), "--model", s(&f.svm), "--csv"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let mut lines = stdout.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header[..5], ["path", "model", "start_s", "end_s", "label"]);
+    assert_eq!(header[5..], EMOTIONS);
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    for row in rows {
+        assert_eq!(row.len(), 13);
+        assert!(EMOTIONS.contains(&row[4]), "{row:?}");
+        let sum: f64 = row[5..].iter().map(|v| v.parse::<f64>().unwrap()).sum();
+        assert!((sum - 1.0).abs() < 1e-4, "{row:?}");
+    }
+}
+
+#[test]
+fn a_bad_file_among_good_ones_is_reported_and_the_others_predicted() {
+    let f = fixture();
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("broken.wav");
+    std::fs::write(&bad, "this is text, not a WAV file").unwrap();
+    let missing = tmp.path().join("missing.wav");
+    let out = predict(&[
+        s(&clip(2)),
+        s(&bad),
+        s(&missing),
+        s(&clip(8)),
+        "--model",
+        s(&f.svm),
+        "--json",
+    ]);
+    assert!(!out.status.success(), "a failed file must fail the run");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("broken.wav"), "{stderr}");
+    assert!(stderr.contains("missing.wav"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let values = json_lines(&text(&out.stdout));
+    assert_eq!(values.len(), 2, "the two good files are still predicted");
+    assert!(values[0]["path"].as_str().unwrap().ends_with("clip-2.wav"));
+    assert!(values[1]["path"].as_str().unwrap().ends_with("clip-8.wav"));
+}
+
+#[test]
+fn a_folder_predicts_every_audio_file_in_it() {
+    let f = fixture();
+    let out = predict(&[s(&f.audio), "--model", s(&f.svm), "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let values = json_lines(&text(&out.stdout));
+    let paths: Vec<&str> = values.iter().map(|v| v["path"].as_str().unwrap()).collect();
+    assert_eq!(paths.len(), 3, "{paths:?}");
+    assert!(paths.iter().all(|p| p.ends_with(".wav")), "{paths:?}");
+
+    let empty = tempfile::tempdir().unwrap();
+    let out = predict(&[s(empty.path()), "--model", s(&f.svm)]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no audio files"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// 10 s at 16 kHz: 3 s of tone, 4 s of digital silence, 3 s of tone.
+fn long_recording(dir: &Path) -> PathBuf {
+    let mut samples = tone(5, 0.3, 3.0, 16_000);
+    samples.extend(std::iter::repeat_n(0.0, 4 * 16_000));
+    samples.extend(tone(5, 0.3, 3.0, 16_000));
+    let path = dir.join("long.wav");
+    ser_audio::write_wav_i16(&path, &samples, 16_000).unwrap();
+    path
+}
+
+#[test]
+fn long_recordings_get_a_timeline_with_silence_marked() {
+    let f = fixture();
+    let tmp = tempfile::tempdir().unwrap();
+    let long = long_recording(tmp.path());
+    let out = predict(&[s(&long), "--model", s(&f.svm), "--json", "--timeline"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let values = json_lines(&text(&out.stdout));
+    assert_eq!(values.len(), 1);
+    let file = &values[0];
+    assert_probabilities(file);
+    assert!((file["duration_s"].as_f64().unwrap() - 10.0).abs() < 1e-3);
+    // Windows of 127 hops x 512 samples at 22.05 kHz (2.95 s), one per second, and a last one
+    // that ends with the audio: starts 0..=7 s and 7.05 s.
+    let windows = file["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 9, "{file}");
+    assert_eq!(windows[0]["start_s"].as_f64().unwrap(), 0.0);
+    let last_end = windows[8]["end_s"].as_f64().unwrap();
+    assert!((last_end - 10.0).abs() < 1e-3, "{last_end}");
+    let labels: Vec<&str> = windows
+        .iter()
+        .map(|w| w["label"].as_str().unwrap())
+        .collect();
+    // The windows starting at 3 s and 4 s hold nothing but the silence.
+    assert_eq!(labels[3], "silence", "{labels:?}");
+    assert_eq!(labels[4], "silence", "{labels:?}");
+    assert!(windows[3]["probabilities"].is_null());
+    assert_ne!(labels[0], "silence");
+    assert_ne!(file["label"], "silence");
+
+    // The table form prints the timeline too.
+    let out = predict(&[s(&long), "--model", s(&f.svm), "--timeline"]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("timeline:"), "{stdout}");
+    assert_eq!(stdout.matches("silence").count(), 2, "{stdout}");
+}
+
+fn s16le(samples: &[f32]) -> Vec<u8> {
+    samples
+        .iter()
+        .flat_map(|&x| ((x * 32767.0).round() as i16).to_le_bytes())
+        .collect()
+}
+
+#[test]
+fn stream_of_raw_pcm_predicts_every_hop_and_ends_at_end_of_input() {
+    let f = fixture();
+    // 5.5 s at 16 kHz: one prediction per second of audio.
+    let pcm = s16le(&tone(4, 0.3, 5.5, 16_000));
+    let args = [
+        "--stream",
+        "-",
+        "--rate",
+        "16000",
+        "--format",
+        "s16le",
+        "--model",
+        s(&f.svm),
+        "--json",
+    ];
+    let out = run_with_stdin(env!("CARGO_BIN_EXE_ser-predict"), &args, &pcm);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let values = json_lines(&text(&out.stdout));
+    assert_eq!(values.len(), 5, "{}", text(&out.stdout));
+    for (k, v) in values.iter().enumerate() {
+        assert_probabilities(v);
+        let end_s = v["end_s"].as_f64().unwrap();
+        assert!(
+            (end_s - (k + 1) as f64).abs() < 1e-3,
+            "hop {k} ends at {end_s}"
+        );
+    }
+    assert!(text(&out.stderr).contains("stream ended: 5 predictions"));
+
+    // The same audio as a WAV stream (no --rate): the header gives the format.
+    let tmp = tempfile::tempdir().unwrap();
+    let wav = tmp.path().join("s.wav");
+    ser_audio::write_wav_i16(&wav, &tone(4, 0.3, 5.5, 16_000), 16_000).unwrap();
+    let bytes = std::fs::read(&wav).unwrap();
+    let out = run_with_stdin(
+        env!("CARGO_BIN_EXE_ser-predict"),
+        &["--stream", "-", "--model", s(&f.svm), "--hop-s", "0.5"],
+        &bytes,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout).lines().count(),
+        11,
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn bad_streams_and_bad_models_are_clear_errors() {
+    let f = fixture();
+    let bin = env!("CARGO_BIN_EXE_ser-predict");
+    let check = |out: std::process::Output, message: &str| {
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "accepted; expected {message:?}");
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains(message),
+            "expected {message:?} in:\n{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    };
+    let svm = s(&f.svm);
+    check(
+        run_with_stdin(
+            bin,
+            &["--stream", "-", "--rate", "16000", "--model", svm],
+            b"",
+        ),
+        "ended before any audio",
+    );
+    check(
+        run_with_stdin(bin, &["--stream", "-", "--model", svm], b""),
+        "standard input is empty",
+    );
+    check(
+        run_with_stdin(
+            bin,
+            &["--stream", "-", "--model", svm],
+            b"hello, this is text",
+        ),
+        "not a WAV stream",
+    );
+    for rate in ["0", "10", "99999999"] {
+        check(
+            run_with_stdin(
+                bin,
+                &["--stream", "-", "--rate", rate, "--model", svm],
+                &[0; 64],
+            ),
+            "rate",
+        );
+    }
+    check(
+        run_with_stdin(
+            bin,
+            &[
+                "--stream", "-", "--rate", "16000", "--format", "s12le", "--model", svm,
+            ],
+            &[0; 64],
+        ),
+        "--format",
+    );
+    let not_a_run = tempfile::tempdir().unwrap();
+    check(
+        predict(&[s(&clip(2)), "--model", s(not_a_run.path())]),
+        "not a run folder",
+    );
+    check(predict(&["--model", svm]), "no input");
+    check(
+        predict(&[s(&clip(2)), "--model", svm, "--hop-s", "0"]),
+        "--hop-s",
+    );
+}

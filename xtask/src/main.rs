@@ -8,6 +8,11 @@
 //!   corpus with ser-features and with librosa in the same run, print both and the ratio, and
 //!   write `results/benchmarks/features-<preset>.json`.
 //! - `python-deps`: `pip install` the pinned Python reference stack (librosa, scikit-learn, torch).
+//! - `bench-predict [--runs N] [--model RUN_DIR]...`: one prediction of a 4-second file, end to
+//!   end (process start to printed result), by `ser-predict` with the default model (and with
+//!   each `--model`) and by the original stack (a fresh Python process: librosa features,
+//!   torch CNN+BiLSTM); prints the medians and ratios and writes
+//!   `results/benchmarks/predict.json`.
 //! - `results [--data DIR] [--deep] [--only NAME]`: the model comparison of `results/`. Trains
 //!   every row of [`ROWS`] on the 6-fold leave-4-actors-out protocol with `ser-train` (rows
 //!   already finished are skipped, interrupted deep rows resumed; deep rows only with `--deep`),
@@ -33,7 +38,9 @@ fn run() -> Result<()> {
     std::env::set_current_dir(&root).with_context(|| format!("cannot enter {}", root.display()))?;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((command, rest)) = args.split_first() else {
-        bail!("usage: cargo xtask <ci|golden|bench-features|python-deps|results> [options]");
+        bail!(
+            "usage: cargo xtask <ci|golden|bench-features|bench-predict|python-deps|results> [options]"
+        );
     };
     match command.as_str() {
         "ci" => ci(),
@@ -41,9 +48,10 @@ fn run() -> Result<()> {
         "bench-features" => bench_features(rest),
         "python-deps" => python_deps(),
         "results" => results(rest),
+        "bench-predict" => bench_predict(rest),
         other => {
             bail!(
-                "unknown command {other:?} (known: ci, golden, bench-features, python-deps, results)"
+                "unknown command {other:?} (known: ci, golden, bench-features, bench-predict, python-deps, results)"
             )
         }
     }
@@ -509,4 +517,113 @@ fn strip_curve_points(value: &mut serde_json::Value) {
         serde_json::Value::Array(items) => items.iter_mut().for_each(strip_curve_points),
         _ => {}
     }
+}
+
+/// Wall-clock seconds of `runs` executions of a command (after one untimed warm-up run that
+/// fills the page cache and, for Python, numba's and torch's caches).
+fn time_command(program: &str, args: &[&str], runs: usize) -> Result<Vec<f64>> {
+    let once = || -> Result<f64> {
+        let start = std::time::Instant::now();
+        let out = Command::new(program)
+            .args(args)
+            .output()
+            .with_context(|| format!("cannot start {program}"))?;
+        let seconds = start.elapsed().as_secs_f64();
+        if !out.status.success() {
+            bail!(
+                "`{program} {}` failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(seconds)
+    };
+    once()?;
+    (0..runs).map(|_| once()).collect()
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn bench_predict(args: &[String]) -> Result<()> {
+    let runs: usize = option(args, "--runs", "10")
+        .parse()
+        .context("--runs takes a number")?;
+    let models: Vec<String> = args
+        .windows(2)
+        .filter(|w| w[0] == "--model")
+        .map(|w| w[1].clone())
+        .collect();
+    sh("cargo", &["build", "--release", "-p", "ser-cli"])?;
+    let work = Path::new("target/bench-predict");
+    std::fs::create_dir_all(work)?;
+    let clip = work.join("clip-4s.wav");
+    let checkpoint = work.join("cnn-lstm-original.pt");
+    let (clip_s, checkpoint_s) = (clip.to_string_lossy(), checkpoint.to_string_lossy());
+    let script = "xtask/scripts/predict_torch.py";
+    sh(
+        "python3",
+        &[
+            script,
+            "--clip",
+            "data/samples/speech-espeak.wav",
+            "4.0",
+            &clip_s,
+        ],
+    )?;
+    sh("python3", &[script, "--init", &checkpoint_s])?;
+
+    let mut rows: Vec<(String, f64)> = Vec::new();
+    let ours = time_command("target/release/ser-predict", &["--json", &clip_s], runs)?;
+    rows.push(("ser-predict, default model".to_owned(), median(&ours)));
+    for model in &models {
+        let t = time_command(
+            "target/release/ser-predict",
+            &["--json", "--model", model, &clip_s],
+            runs,
+        )?;
+        rows.push((format!("ser-predict --model {model}"), median(&t)));
+    }
+    let python = time_command("python3", &[script, &checkpoint_s, &clip_s], runs)?;
+    let python_median = median(&python);
+    rows.push((
+        "Python: librosa + torch CNN+BiLSTM".to_owned(),
+        python_median,
+    ));
+    println!("one prediction of a 4.0 s WAV, process start to printed result, median of {runs}:");
+    for (name, seconds) in &rows {
+        println!(
+            "  {name:<60} {:>8.1} ms  ({:.3}x Python)",
+            seconds * 1e3,
+            seconds / python_median
+        );
+    }
+    let entries: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(name, seconds)| {
+            serde_json::json!({
+                "what": name,
+                "median_ms": (seconds * 1e4).round() / 10.0,
+                "ratio_to_python": (seconds / python_median * 1e4).round() / 1e4,
+            })
+        })
+        .collect();
+    let report = serde_json::json!({
+        "command": format!("cargo xtask bench-predict --runs {runs}{}",
+            models.iter().map(|m| format!(" --model {m}")).collect::<String>()),
+        "clip": "first 4.0 s of data/samples/speech-espeak.wav (22.05 kHz)",
+        "runs": runs,
+        "results": entries,
+    });
+    let out_dir = Path::new("results/benchmarks");
+    std::fs::create_dir_all(out_dir)?;
+    let path = out_dir.join("predict.json");
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_string_pretty(&report)?)?;
+    std::fs::rename(&tmp, &path)?;
+    println!("wrote {}", path.display());
+    Ok(())
 }

@@ -338,3 +338,46 @@ fn classical_models_train_and_evaluate_like_deep_ones() {
         assert!(!tmp.path().join("refused").exists());
     }
 }
+
+#[test]
+fn deep_models_train_on_augmented_copies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("corpus");
+    let cache = tmp.path().join("cache");
+    write_corpus(&data);
+    let p = |p: &PathBuf| p.to_str().unwrap().to_owned();
+    let runs = tmp.path().join("runs");
+    let train = run(
+        env!("CARGO_BIN_EXE_ser-train"),
+        &[
+            "--data",
+            &p(&data),
+            "--protocol",
+            "kfold:4",
+            "--model",
+            "cnn",
+            "--epochs",
+            "1",
+            "--preset",
+            "seed",
+            "--augment",
+            "original",
+            "--augment-copies",
+            "1",
+            "--out",
+            &p(&runs),
+            "--cache-dir",
+            &p(&cache),
+        ],
+    );
+    let stderr = text(&train.stderr);
+    assert!(train.status.success(), "ser-train failed:\n{stderr}");
+    // Fold 1 of 4 trains on 4 actors x 8 emotions (2 test, 2 validation actors), plus one
+    // augmented copy of each.
+    assert!(
+        stderr.contains("augmentation: 32 copies of 32 training clips"),
+        "{stderr}"
+    );
+    let history = std::fs::read_to_string(runs.join("fold-1").join("history.csv")).unwrap();
+    assert_eq!(history.lines().count(), 2, "{history}");
+}

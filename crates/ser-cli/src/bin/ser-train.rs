@@ -340,7 +340,12 @@ fn run(args: Args) -> Result<()> {
                     None => None,
                     Some(config) => {
                         let set = dataset.augment_training(split, config, args.seed, &options)?;
-                        eprintln!("augmentation: {}", set.report);
+                        eprintln!(
+                            "augmentation: {} copies of {} training clips ({})",
+                            set.len(),
+                            split.train.len(),
+                            set.report
+                        );
                         Some(set)
                     }
                 };

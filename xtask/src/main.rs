@@ -1,7 +1,11 @@
 //! Project automation: `cargo xtask <command>` (the alias lives in `.cargo/config.toml`).
 //!
 //! Commands:
-//! - `ci`: formatting check, clippy with warnings denied, then the test suite (what `.ci/run` does).
+//! - `test`: the test suite, browser test included: installs Debian's `chromium` and
+//!   `chromium-driver` when missing (apt-get, as root or through sudo), then
+//!   `cargo test --release --workspace -- --include-ignored` (the only ignored test is the
+//!   headless-Chromium test of `ser-serve`). What `.ci/run` runs after the format check.
+//! - `ci`: formatting check, clippy with warnings denied, then `test`.
 //! - `golden`: regenerate the librosa golden fixtures of `ser-features` (needs Python + librosa;
 //!   `cargo xtask python-deps` installs them).
 //! - `bench-features [--data DIR] [--preset NAME] [--threads N]`: time feature extraction of a whole
@@ -39,11 +43,12 @@ fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((command, rest)) = args.split_first() else {
         bail!(
-            "usage: cargo xtask <ci|golden|bench-features|bench-predict|python-deps|results> [options]"
+            "usage: cargo xtask <ci|test|golden|bench-features|bench-predict|python-deps|results> [options]"
         );
     };
     match command.as_str() {
         "ci" => ci(),
+        "test" => test(),
         "golden" => golden(),
         "bench-features" => bench_features(rest),
         "python-deps" => python_deps(),
@@ -51,7 +56,7 @@ fn run() -> Result<()> {
         "bench-predict" => bench_predict(rest),
         other => {
             bail!(
-                "unknown command {other:?} (known: ci, golden, bench-features, bench-predict, python-deps, results)"
+                "unknown command {other:?} (known: ci, test, golden, bench-features, bench-predict, python-deps, results)"
             )
         }
     }
@@ -108,7 +113,48 @@ fn ci() -> Result<()> {
             "warnings",
         ],
     )?;
-    sh("cargo", &["test", "--release", "--workspace"])
+    test()
+}
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+fn test() -> Result<()> {
+    ensure_chromium()?;
+    sh(
+        "cargo",
+        &[
+            "test",
+            "--release",
+            "--workspace",
+            "--",
+            "--include-ignored",
+        ],
+    )
+}
+
+/// Installs Debian's chromium and chromium-driver for the browser test of `ser-serve`.
+fn ensure_chromium() -> Result<()> {
+    if Path::new(CHROMIUM).is_file() && Path::new(CHROMEDRIVER).is_file() {
+        return Ok(());
+    }
+    let root = capture("id", &["-u"])?.trim() == "0";
+    let apt = |args: &[&str]| -> Result<()> {
+        let mut full = vec!["env", "DEBIAN_FRONTEND=noninteractive", "apt-get"];
+        full.extend_from_slice(args);
+        if root {
+            sh(full[0], &full[1..])
+        } else {
+            sh("sudo", &full)
+        }
+    };
+    apt(&["update", "-qq"]).context("cannot update Debian's package lists")?;
+    apt(&["install", "-y", "-qq", "chromium", "chromium-driver"])
+        .context("cannot install chromium and chromium-driver (needed by the browser test)")?;
+    if !(Path::new(CHROMIUM).is_file() && Path::new(CHROMEDRIVER).is_file()) {
+        bail!("{CHROMIUM} or {CHROMEDRIVER} still missing after apt-get install");
+    }
+    Ok(())
 }
 
 fn golden() -> Result<()> {

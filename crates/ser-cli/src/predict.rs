@@ -148,6 +148,20 @@ pub fn predict_file(model: &mut Model, path: &Path, hop_s: f64) -> Result<FilePr
     predict_samples(model, &audio.samples, hop_s).with_context(|| path.display().to_string())
 }
 
+/// As [`predict_file`] for decoded audio at any rate (resampled to the model's here).
+pub fn predict_audio(
+    model: &mut Model,
+    audio: &ser_audio::Audio,
+    hop_s: f64,
+) -> Result<FilePrediction> {
+    if audio.sample_rate_hz == model.sample_rate_hz() {
+        return predict_samples(model, &audio.samples, hop_s);
+    }
+    let samples =
+        ser_audio::resample(&audio.samples, audio.sample_rate_hz, model.sample_rate_hz())?;
+    predict_samples(model, &samples, hop_s)
+}
+
 /// As [`predict_file`] for samples already at the model's rate.
 pub fn predict_samples(model: &mut Model, samples: &[f32], hop_s: f64) -> Result<FilePrediction> {
     let rate = f64::from(model.sample_rate_hz());

@@ -51,6 +51,25 @@ fn post(path: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
     (status, response.into_json().unwrap())
 }
 
+/// Sends `head` (a request without its body) and returns the status and JSON body.
+fn raw_headers_only(head: &str) -> (u16, Value) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(server()).unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {response:?}"));
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {response:?}")),
+    )
+}
+
 fn check_prediction(value: &Value, name: &str) {
     assert_eq!(value["path"], name);
     assert!(value["model"].as_str().unwrap().contains("default-model"));
@@ -108,8 +127,13 @@ fn predicts_a_generated_wav_like_ser_predict_json() {
 
 #[test]
 fn rejects_oversized_and_non_audio_uploads_with_reasons() {
-    let big = vec![0_u8; LIMIT_BYTES + 1];
-    let (status, body) = post("/api/predict", "audio/wav", &big);
+    // An oversized upload is refused from its declared length, before its body is read (a
+    // raw request: HTTP clients that keep sending after the answer see a broken pipe).
+    let (status, body) = raw_headers_only(&format!(
+        "POST /api/predict HTTP/1.1\r\nHost: test\r\nContent-Type: audio/wav\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        LIMIT_BYTES + 1
+    ));
     assert_eq!(status, 413, "{body}");
     assert!(
         body["error"]

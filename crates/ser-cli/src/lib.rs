@@ -59,6 +59,9 @@ pub struct RunInfo {
     pub leak_warning: Option<String>,
     /// The command line that produced the run.
     pub command: String,
+    /// Training-side augmentation of a deep model (waveform copies, SpecAugment), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub augment: Option<ser_data::AugmentConfig>,
     /// Seconds spent fitting, for models that keep no per-epoch history (classical ones).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_time_s: Option<f64>,

@@ -309,7 +309,7 @@ fn classical_models_train_and_evaluate_like_deep_ones() {
             "knn",
             "--augment",
             "original",
-            "--augment applies to deep models",
+            "--augment and --spec-augment apply to deep models",
         ),
         ("tree", "--fold", "1", "unknown model \"tree\""),
         ("svm", "--fold", "9", "--fold 9: the protocol"),
@@ -364,6 +364,7 @@ fn deep_models_train_on_augmented_copies() {
             "original",
             "--augment-copies",
             "1",
+            "--spec-augment",
             "--out",
             &p(&runs),
             "--cache-dir",
@@ -380,4 +381,73 @@ fn deep_models_train_on_augmented_copies() {
     );
     let history = std::fs::read_to_string(runs.join("fold-1").join("history.csv")).unwrap();
     assert_eq!(history.lines().count(), 2, "{history}");
+    // The run records its augmentation.
+    let info = read_json(&runs.join("fold-1").join("ser-run.json"));
+    assert_eq!(info["augment"]["copies"], 1);
+    assert!(
+        info["augment"]["spec_augment"]["n_time_masks"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert!(info["augment"]["noise"].is_object());
+
+    // Each augmentation is switched on and configured by a JSON file.
+    let config = tmp.path().join("augment.json");
+    std::fs::write(
+        &config,
+        r#"{"copies": 2, "gain": {"probability": 1.0, "min_db": -6.0, "max_db": 6.0},
+            "spec_augment": {"n_time_masks": 1, "max_time_mask_frames": 5}}"#,
+    )
+    .unwrap();
+    let base = |out: &PathBuf, augment: &str| {
+        run(
+            env!("CARGO_BIN_EXE_ser-train"),
+            &[
+                "--data",
+                &p(&data),
+                "--protocol",
+                "kfold:4",
+                "--model",
+                "cnn",
+                "--epochs",
+                "1",
+                "--preset",
+                "seed",
+                "--augment",
+                augment,
+                "--out",
+                &p(out),
+                "--cache-dir",
+                &p(&cache),
+            ],
+        )
+    };
+    let out = tmp.path().join("json");
+    let train = base(&out, &p(&config));
+    let stderr = text(&train.stderr);
+    assert!(train.status.success(), "{stderr}");
+    assert!(stderr.contains("augmentation: 64 copies of 32"), "{stderr}");
+    let info = read_json(&out.join("fold-1").join("ser-run.json"));
+    assert_eq!(info["augment"]["spec_augment"]["max_time_mask_frames"], 5);
+    assert!(info["augment"]["time_stretch"].is_null());
+
+    // A misspelt setting or an impossible value is refused before any work.
+    std::fs::write(&config, r#"{"copies": 1, "gian": {}}"#).unwrap();
+    let bad = base(&tmp.path().join("bad"), &p(&config));
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("not an augmentation configuration"),
+        "{}",
+        text(&bad.stderr)
+    );
+    std::fs::write(&config, r#"{"copies": 1, "noise": {"probability": 2.0}}"#).unwrap();
+    let bad = base(&tmp.path().join("bad"), &p(&config));
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("error: --augment"),
+        "{}",
+        text(&bad.stderr)
+    );
+    assert!(!tmp.path().join("bad").exists());
 }

@@ -42,4 +42,4 @@ pub use metrics::{EvalMetrics, accuracy_and_uar, confusion_matrix, per_class_rec
 pub use predict::Predictor;
 pub use run::{BestEpoch, EpochRecord, RunMeta, StopReason};
 pub use schedule::{EarlyStopping, Monitor, PlateauConfig, ReduceLrOnPlateau};
-pub use trainer::{Splits, TrainOutcome, Trainer, epoch_line};
+pub use trainer::{InputMasker, Splits, TrainOutcome, Trainer, epoch_line};

@@ -11,7 +11,7 @@ use burn::module::Module;
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::{Bytes, Device, Int, Tensor};
+use burn::tensor::{Bytes, Device, Int, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ser_models::{
     EmotionModel, MODEL_CONFIG_FILE, MODEL_WEIGHTS_FILE, ModelConfig, SerModel, load_weights,
@@ -84,6 +84,17 @@ pub struct Trainer {
     extra_meta: serde_json::Value,
     interrupt: Option<Arc<AtomicBool>>,
     on_epoch: Option<EpochCallback>,
+    masker: Option<Arc<dyn InputMasker>>,
+}
+
+/// Per-epoch masks of training inputs (SpecAugment-style time and feature masking).
+///
+/// A mask is a pure function of (training item, epoch), so a resumed run replays the masks of
+/// the uninterrupted one. Validation and test inputs are never masked.
+pub trait InputMasker: Send + Sync + fmt::Debug {
+    /// Fills `mask`, the `n_features x n_frames` row-major multiplicative mask of training item
+    /// `item` in `epoch` (1-based). It holds ones on entry; masked cells are set to 0.
+    fn mask(&self, item: usize, epoch: usize, n_features: usize, n_frames: usize, mask: &mut [f32]);
 }
 
 impl fmt::Debug for Trainer {
@@ -95,6 +106,7 @@ impl fmt::Debug for Trainer {
             .field("extra_meta", &self.extra_meta)
             .field("interrupt", &self.interrupt)
             .field("on_epoch", &self.on_epoch.as_ref().map(|_| "callback"))
+            .field("masker", &self.masker)
             .finish()
     }
 }
@@ -109,7 +121,14 @@ impl Trainer {
             extra_meta: serde_json::Value::Null,
             interrupt: None,
             on_epoch: None,
+            masker: None,
         }
+    }
+
+    /// Masks training inputs every epoch (see [`InputMasker`]).
+    pub fn with_input_masker(mut self, masker: Arc<dyn InputMasker>) -> Self {
+        self.masker = Some(masker);
+        self
     }
 
     /// Trains on `device` (autodiff is enabled on it internally).
@@ -514,7 +533,16 @@ impl Trainer {
                 bar.finish_and_clear();
                 return Ok(None);
             }
-            let (x, y) = data.batch(batch);
+            let (mut x, y) = data.batch(batch);
+            if let Some(masker) = &self.masker {
+                let [b, f, t] = x.dims();
+                let mut mask = vec![1.0_f32; b * f * t];
+                for (cells, &item) in mask.chunks_mut(f * t).zip(batch) {
+                    masker.mask(item, epoch, f, t, cells);
+                }
+                let mask = Tensor::<3>::from_data(TensorData::new(mask, [b, f, t]), &x.device());
+                x = x.mul(mask);
+            }
             let logits = model.forward(x.autodiff());
             let loss = loss_fn.forward(logits.clone(), y.clone());
 

@@ -20,13 +20,14 @@ use clap::Parser;
 use ser_classic::{ClassicConfig, ClassicModel, Classifier as _, FeatureSpec, ModelKind, Pooling};
 use ser_cli::RunInfo;
 use ser_cli::eval::{EvalOptions, evaluate};
+use ser_data::augment::SpecAugmentConfig;
 use ser_data::{
-    AugmentConfig, BuildOptions, Corpus, CorpusKind, CorpusOptions, Dataset, LabelMap,
-    NormalizationMode, Normalizer, Protocol, Split, Summary,
+    AugmentConfig, AugmentedSet, BuildOptions, Corpus, CorpusKind, CorpusOptions, Dataset,
+    LabelMap, NormalizationMode, Normalizer, Protocol, SpecAugmenter, Split, Summary,
 };
 use ser_features::{FeatureConfig, FeatureSet};
 use ser_models::{ModelConfig, ModelPreset};
-use ser_trainer::{Splits, TrainConfig, Trainer};
+use ser_trainer::{InputMasker, Splits, TrainConfig, Trainer};
 
 /// Train speech emotion classifiers with speaker-independent protocols.
 #[derive(Debug, Parser)]
@@ -70,13 +71,20 @@ struct Args {
     /// [default: global]. Classical models standardise their statistics themselves.
     #[arg(long)]
     normalize: Option<String>,
-    /// Waveform augmentation of the training side of deep models: none, or original (the
-    /// Python project's recipe: stretch, pitch, shift, noise) [default: none].
-    #[arg(long, default_value = "none")]
+    /// Training-side augmentation of deep models: none; original (the Python project's recipe:
+    /// stretch 0.9/1.1, pitch +-2 semitones, 0.1 s shift, 15-30 dB noise, each with p 0.5, in
+    /// --augment-copies copies); or a JSON file of `ser_data::AugmentConfig` that switches on
+    /// and configures each augmentation (copies, time_stretch, pitch_shift, time_shift, gain,
+    /// noise, spec_augment) [default: none].
+    #[arg(long, default_value = "none", value_name = "none|original|FILE.json")]
     augment: String,
     /// Augmented copies per training utterance with --augment original.
     #[arg(long, default_value_t = 2)]
     augment_copies: usize,
+    /// SpecAugment-style masking of training inputs every epoch (2 time masks of up to 12
+    /// frames, 2 feature masks of up to 8 rows; a --augment JSON file can configure it).
+    #[arg(long)]
+    spec_augment: bool,
     /// Maximum epochs.
     #[arg(long, default_value_t = 100)]
     epochs: usize,
@@ -214,28 +222,41 @@ fn run(args: Args) -> Result<()> {
                      utterance statistics with training-side statistics themselves"
                 );
             }
-            if args.augment != "none" {
-                bail!("--augment applies to deep models only");
-            }
             (
                 NormalizationMode::None,
                 Some(args.pooling.unwrap_or(Pooling::MeanStd)),
             )
         }
     };
-    let augment = match args.augment.as_str() {
-        "none" => None,
+    let mut augment = match args.augment.as_str() {
+        "none" => AugmentConfig::default(),
         "original" => {
             if args.augment_copies == 0 {
                 bail!("--augment-copies must be at least 1 with --augment original");
             }
-            Some(AugmentConfig {
+            AugmentConfig {
                 copies: args.augment_copies,
                 ..AugmentConfig::original()
-            })
+            }
         }
-        other => bail!("unknown augmentation {other:?} (known: none, original)"),
+        file => {
+            let text = std::fs::read_to_string(file).with_context(|| {
+                format!("--augment {file}: not none, original or a readable JSON file")
+            })?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("{file}: not an augmentation configuration"))?
+        }
     };
+    if args.spec_augment && augment.spec_augment.is_none() {
+        augment.spec_augment = Some(SpecAugmentConfig::default());
+    }
+    augment
+        .validate()
+        .with_context(|| format!("--augment {}", args.augment))?;
+    if matches!(choice, ModelChoice::Classic(_)) && augment != AugmentConfig::default() {
+        bail!("--augment and --spec-augment apply to deep models only");
+    }
+    let augment = (augment != AugmentConfig::default()).then_some(augment);
     let feature_config = FeatureConfig::preset(&args.preset)?;
     let splits = protocol.splits(&corpus)?;
     let folds: Vec<usize> = match args.fold.as_str() {
@@ -307,7 +328,7 @@ fn run(args: Args) -> Result<()> {
         );
         let label_map = split.label_map()?;
         let normalizer = Normalizer::fit(mode, &dataset, split)?;
-        let info = run_info(
+        let mut info = run_info(
             &args,
             &dataset,
             split,
@@ -317,6 +338,7 @@ fn run(args: Args) -> Result<()> {
             label_map,
             &command,
         );
+        info.augment = augment.clone();
         if args.resume && dir.join(ser_cli::RUN_INFO_FILE).exists() {
             let previous = RunInfo::load(dir)?;
             if previous.model != info.model
@@ -324,9 +346,11 @@ fn run(args: Args) -> Result<()> {
                 || previous.feature_set != info.feature_set
                 || previous.protocol != info.protocol
                 || previous.fold != info.fold
+                || previous.augment != info.augment
             {
                 bail!(
-                    "{}: holds a different run (model, features, protocol or fold differ); cannot resume",
+                    "{}: holds a different run (model, features, protocol, fold or augmentation \
+                     differ); cannot resume",
                     dir.display()
                 );
             }
@@ -337,8 +361,7 @@ fn run(args: Args) -> Result<()> {
             }
             (ModelChoice::Deep(preset), _) => {
                 let augmented = match &augment {
-                    None => None,
-                    Some(config) => {
+                    Some(config) if config.has_waveform() => {
                         let set = dataset.augment_training(split, config, args.seed, &options)?;
                         eprintln!(
                             "augmentation: {} copies of {} training clips ({})",
@@ -348,12 +371,23 @@ fn run(args: Args) -> Result<()> {
                         );
                         Some(set)
                     }
+                    _ => None,
+                };
+                let masker = match augment.as_ref().and_then(|a| a.spec_augment.as_ref()) {
+                    None => None,
+                    Some(config) => Some(Arc::new(SpecMasker::new(
+                        config,
+                        args.seed,
+                        split,
+                        augmented.as_ref(),
+                    )?) as Arc<dyn InputMasker>),
                 };
                 train_deep_fold(
                     &args,
                     &dataset,
                     split,
                     augmented.as_ref(),
+                    masker,
                     preset,
                     info,
                     dir,
@@ -432,6 +466,7 @@ fn run_info(
         seed: args.seed,
         leak_warning: protocol.leak_warning().map(str::to_owned),
         command: command.to_owned(),
+        augment: None,
         training_time_s: None,
     }
 }
@@ -496,6 +531,7 @@ fn train_deep_fold(
     dataset: &Dataset,
     split: &Split,
     augmented: Option<&ser_data::AugmentedSet>,
+    masker: Option<Arc<dyn InputMasker>>,
     preset: ModelPreset,
     info: RunInfo,
     dir: &Path,
@@ -569,6 +605,9 @@ fn train_deep_fold(
     let mut trainer = Trainer::new(model_config, config)
         .with_extra_meta(extra)
         .with_interrupt(interrupt.clone());
+    if let Some(masker) = masker {
+        trainer = trainer.with_input_masker(masker);
+    }
     if val.is_empty() && test.is_empty() {
         bail!(
             "fold {}: no validation and no test speakers to select the best epoch on",
@@ -601,4 +640,53 @@ fn train_deep_fold(
         eprintln!("WARNING: {warning}");
     }
     Ok(())
+}
+
+/// SpecAugment masks for the training items of a fold: its training utterances, then their
+/// augmented copies (the order `train_deep_fold` builds them in).
+#[derive(Debug)]
+struct SpecMasker {
+    augmenter: SpecAugmenter,
+    split: Split,
+    /// Training item -> (utterance, 0 for the original or copy + 1).
+    items: Vec<(usize, usize)>,
+}
+
+impl SpecMasker {
+    fn new(
+        config: &SpecAugmentConfig,
+        seed: u64,
+        split: &Split,
+        augmented: Option<&AugmentedSet>,
+    ) -> Result<SpecMasker> {
+        let mut items: Vec<(usize, usize)> = split.train.iter().map(|&u| (u, 0)).collect();
+        if let Some(set) = augmented {
+            items.extend(set.source.iter().zip(&set.copy).map(|(&u, &c)| (u, c + 1)));
+        }
+        Ok(SpecMasker {
+            augmenter: SpecAugmenter::new(config, seed)?,
+            split: split.clone(),
+            items,
+        })
+    }
+}
+
+impl InputMasker for SpecMasker {
+    fn mask(
+        &self,
+        item: usize,
+        epoch: usize,
+        n_features: usize,
+        n_frames: usize,
+        mask: &mut [f32],
+    ) {
+        if let Some(&(utterance, copy)) = self.items.get(item) {
+            // Each copy of an utterance draws masks of its own: its epoch key is offset.
+            let key = epoch + copy * 1_000_000;
+            // Cannot fail: every item is a training utterance and the trainer sizes `mask`.
+            let _ = self
+                .augmenter
+                .apply(&self.split, utterance, key, mask, n_features, n_frames);
+        }
+    }
 }

@@ -312,6 +312,8 @@ fn classical_models_train_and_evaluate_like_deep_ones() {
             "--augment and --spec-augment apply to deep models",
         ),
         ("tree", "--fold", "1", "unknown model \"tree\""),
+        ("cnn", "--device", "cuda", "no CUDA support"),
+        ("cnn", "--device", "tpu", "unknown device"),
         ("svm", "--fold", "9", "--fold 9: the protocol"),
     ] {
         let out = run(

@@ -28,6 +28,7 @@
 
 mod config;
 mod data;
+mod device;
 mod error;
 mod metrics;
 mod predict;
@@ -35,8 +36,10 @@ pub mod run;
 mod schedule;
 mod trainer;
 
+pub use burn::tensor::Device;
 pub use config::{EarlyStoppingConfig, TrainConfig};
 pub use data::{DataFingerprint, Dataset, Example};
+pub use device::parse_device;
 pub use error::TrainError;
 pub use metrics::{EvalMetrics, accuracy_and_uar, confusion_matrix, per_class_recall};
 pub use predict::Predictor;

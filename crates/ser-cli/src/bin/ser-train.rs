@@ -100,6 +100,10 @@ struct Args {
     /// Early-stopping patience in epochs (0 disables early stopping).
     #[arg(long, default_value_t = 10)]
     patience: usize,
+    /// Where to train: cpu (burn's flex backend), or cuda / cuda:N in builds with the `cuda`
+    /// feature.
+    #[arg(long, default_value = "cpu")]
+    device: String,
     /// Seed of initialisation, shuffling and dropout.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -257,6 +261,7 @@ fn run(args: Args) -> Result<()> {
         bail!("--augment and --spec-augment apply to deep models only");
     }
     let augment = (augment != AugmentConfig::default()).then_some(augment);
+    let device = ser_trainer::parse_device(&args.device).context("--device")?;
     let feature_config = FeatureConfig::preset(&args.preset)?;
     let splits = protocol.splits(&corpus)?;
     let folds: Vec<usize> = match args.fold.as_str() {
@@ -388,6 +393,7 @@ fn run(args: Args) -> Result<()> {
                     split,
                     augmented.as_ref(),
                     masker,
+                    &device,
                     preset,
                     info,
                     dir,
@@ -532,6 +538,7 @@ fn train_deep_fold(
     split: &Split,
     augmented: Option<&ser_data::AugmentedSet>,
     masker: Option<Arc<dyn InputMasker>>,
+    device: &ser_trainer::Device,
     preset: ModelPreset,
     info: RunInfo,
     dir: &Path,
@@ -603,6 +610,7 @@ fn train_deep_fold(
     };
     let extra = serde_json::to_value(&info)?;
     let mut trainer = Trainer::new(model_config, config)
+        .with_device(device.clone())
         .with_extra_meta(extra)
         .with_interrupt(interrupt.clone());
     if let Some(masker) = masker {

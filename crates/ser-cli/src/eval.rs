@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use ser_data::{BuildOptions, Corpus, CorpusOptions, Dataset, LabelMap};
+use ser_data::{BuildOptions, Dataset, LabelMap};
 use ser_features::FeatureConfig;
 use ser_metrics::{CrossValidationReport, FoldPredictions, Report, Scores};
 use ser_plot::{MeanStd, ModelComparison, ModelScores, OutputPaths, TrainingHistory};
@@ -348,13 +348,17 @@ impl RunFolder {
 
 /// A dataset rebuilt for one (corpus folder, feature configuration), reused across folds.
 struct DatasetCache {
-    key: Option<(PathBuf, FeatureConfig)>,
+    key: Option<(PathBuf, Option<PathBuf>, FeatureConfig)>,
     dataset: Option<Dataset>,
 }
 
 impl DatasetCache {
     fn get(&mut self, info: &RunInfo, options: &EvalOptions) -> Result<&Dataset> {
-        let key = (info.data_dir.clone(), info.feature_config.clone());
+        let key = (
+            info.data_dir.clone(),
+            info.test_data_dir.clone(),
+            info.feature_config.clone(),
+        );
         if self.key.as_ref() != Some(&key) || self.dataset.is_none() {
             if !info.data_dir.is_dir() {
                 bail!(
@@ -363,10 +367,7 @@ impl DatasetCache {
                     info.data_dir.display()
                 );
             }
-            let corpus =
-                Corpus::load(&info.data_dir, &CorpusOptions::default()).with_context(|| {
-                    format!("cannot read the corpus in {}", info.data_dir.display())
-                })?;
+            let corpus = crate::load_corpus(&info.data_dir, info.test_data_dir.as_deref(), None)?;
             let build = BuildOptions {
                 cache_dir: options.cache_dir.clone(),
                 progress: options.progress,

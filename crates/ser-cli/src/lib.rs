@@ -33,6 +33,9 @@ pub struct RunInfo {
     pub model: String,
     /// The corpus folder trained on.
     pub data_dir: PathBuf,
+    /// The test corpus of a cross-corpus run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_data_dir: Option<PathBuf>,
     /// Feature extraction.
     pub feature_config: FeatureConfig,
     /// Which rows of the feature matrix the model sees.
@@ -104,6 +107,41 @@ impl RunInfo {
     /// Row indices of the feature set, in order.
     pub fn rows(&self) -> Vec<usize> {
         self.feature_config.layout().rows(self.feature_set)
+    }
+}
+
+/// Reads the corpus in `data_dir` (its layout detected, or `kind`), combined with the one in
+/// `test_data_dir` for cross-corpus runs.
+pub fn load_corpus(
+    data_dir: &Path,
+    test_data_dir: Option<&Path>,
+    kind: Option<ser_data::CorpusKind>,
+) -> Result<ser_data::Corpus> {
+    use ser_data::{Corpus, CorpusOptions};
+    let read = |dir: &Path, kind| {
+        if !dir.is_dir() {
+            bail!("{}: no such corpus folder", dir.display());
+        }
+        let options = CorpusOptions {
+            kind,
+            include_song: false,
+        };
+        Corpus::load(dir, &options)
+            .with_context(|| format!("cannot read the corpus in {}", dir.display()))
+    };
+    let corpus = read(data_dir, kind)?;
+    match test_data_dir {
+        None => Ok(corpus),
+        Some(dir) => {
+            let test = read(dir, None)?;
+            Corpus::combine(vec![corpus, test]).with_context(|| {
+                format!(
+                    "cannot combine {} and {} for a cross-corpus run",
+                    data_dir.display(),
+                    dir.display()
+                )
+            })
+        }
     }
 }
 

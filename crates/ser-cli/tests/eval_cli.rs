@@ -453,3 +453,94 @@ fn deep_models_train_on_augmented_copies() {
     );
     assert!(!tmp.path().join("bad").exists());
 }
+
+#[test]
+fn cross_corpus_runs_train_on_one_corpus_and_test_on_another() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ravdess = tmp.path().join("ravdess");
+    let emodb = tmp.path().join("emodb");
+    let cache = tmp.path().join("cache");
+    write_corpus(&ravdess);
+    common::write_emodb(&emodb);
+    let p = |p: &PathBuf| p.to_str().unwrap().to_owned();
+    let out = tmp.path().join("cross");
+    let train = run(
+        env!("CARGO_BIN_EXE_ser-train"),
+        &[
+            "--data",
+            &p(&ravdess),
+            "--test-data",
+            &p(&emodb),
+            "--model",
+            "svm",
+            "--preset",
+            "seed",
+            "--out",
+            &p(&out),
+            "--cache-dir",
+            &p(&cache),
+        ],
+    );
+    let stdout = text(&train.stdout);
+    assert!(train.status.success(), "{}", text(&train.stderr));
+    assert!(stdout.contains("fold 1/1"), "{stdout}");
+    let metrics = read_json(&out.join("metrics.json"));
+    assert_eq!(metrics["protocol"], "cross-corpus-ravdess-to-emodb");
+    // Shared emotions only: EmoDB has no calm or surprised, RAVDESS no boredom.
+    let names: Vec<&str> = metrics["report"]["class_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["neutral", "happy", "sad", "angry", "fearful", "disgust"]
+    );
+    assert_eq!(
+        metrics["report"]["n_samples"],
+        4 * 6,
+        "4 EmoDB speakers x 6 emotions"
+    );
+    let info = read_json(&out.join("ser-run.json"));
+    assert!(info["test_data_dir"].as_str().unwrap().ends_with("emodb"));
+    let tested: Vec<&str> = info["test_speakers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(tested.len(), 4, "{tested:?}");
+    assert!(
+        info["train_speakers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| !tested.contains(&s.as_str().unwrap()))
+    );
+
+    // ser-eval rebuilds the combined corpus from the run description.
+    let eval = run(
+        env!("CARGO_BIN_EXE_ser-eval"),
+        &[&p(&out), "--cache-dir", &p(&cache)],
+    );
+    assert!(eval.status.success(), "{}", text(&eval.stderr));
+
+    let bad = run(
+        env!("CARGO_BIN_EXE_ser-train"),
+        &[
+            "--data",
+            &p(&ravdess),
+            "--protocol",
+            "cross-corpus",
+            "--model",
+            "svm",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("needs --test-data"),
+        "{}",
+        text(&bad.stderr)
+    );
+}

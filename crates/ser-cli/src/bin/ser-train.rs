@@ -22,8 +22,8 @@ use ser_cli::RunInfo;
 use ser_cli::eval::{EvalOptions, evaluate};
 use ser_data::augment::SpecAugmentConfig;
 use ser_data::{
-    AugmentConfig, AugmentedSet, BuildOptions, Corpus, CorpusKind, CorpusOptions, Dataset,
-    LabelMap, NormalizationMode, Normalizer, Protocol, SpecAugmenter, Split, Summary,
+    AugmentConfig, AugmentedSet, BuildOptions, CorpusKind, Dataset, LabelMap, NormalizationMode,
+    Normalizer, Protocol, SpecAugmenter, Split, Summary,
 };
 use ser_features::{FeatureConfig, FeatureSet};
 use ser_models::{ModelConfig, ModelPreset};
@@ -36,6 +36,10 @@ struct Args {
     /// Corpus folder (RAVDESS, EmoDB or TESS layout).
     #[arg(long, value_name = "DIR")]
     data: PathBuf,
+    /// Test corpus of a cross-corpus run: train and validate on --data, test on this corpus
+    /// (another layout), on the emotions both share. Implies --protocol cross-corpus.
+    #[arg(long, value_name = "DIR")]
+    test_data: Option<PathBuf>,
     /// Corpus layout: auto, ravdess, emodb or tess.
     #[arg(long, default_value = "auto")]
     corpus: String,
@@ -51,7 +55,8 @@ struct Args {
     /// ravdess-6fold, original-split (test actors 19-24), kfold:K (by speaker), all-speakers
     /// (the final model: every speaker trains but 2 validation speakers, no test side), or
     /// random-clips-leaks-speakers (NOT speaker-independent; prints and stores a warning).
-    /// A protocol of one split writes its run into --out itself, k folds into --out/fold-N.
+    /// cross-corpus (with --test-data). A protocol of one split writes its run into --out
+    /// itself, k folds into --out/fold-N.
     #[arg(long, default_value = "default")]
     protocol: String,
     /// Fold to train (1-based) or "all".
@@ -191,15 +196,38 @@ fn run(args: Args) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("--corpus: {e}"))?,
         ),
     };
-    let corpus = Corpus::load(
-        &args.data,
-        &CorpusOptions {
-            kind,
-            include_song: false,
-        },
-    )
-    .with_context(|| format!("cannot read the corpus in {}", args.data.display()))?;
-    let protocol = parse_protocol(&args.protocol, corpus.kind)?;
+    let corpus = ser_cli::load_corpus(&args.data, None, kind)?;
+    let (corpus, protocol) = match &args.test_data {
+        None => {
+            if args.protocol == "cross-corpus" {
+                bail!("--protocol cross-corpus needs --test-data DIR (the test corpus)");
+            }
+            let protocol = parse_protocol(&args.protocol, corpus.kind)?;
+            (corpus, protocol)
+        }
+        Some(test_dir) => {
+            if !matches!(args.protocol.as_str(), "default" | "cross-corpus") {
+                bail!(
+                    "--test-data makes a cross-corpus run; it does not go with --protocol {}",
+                    args.protocol
+                );
+            }
+            let train = corpus.kind;
+            let combined = ser_cli::load_corpus(&args.data, Some(test_dir), kind)?;
+            let test = combined
+                .items
+                .iter()
+                .map(|u| u.corpus)
+                .find(|&k| k != train)
+                .with_context(|| format!("{}: no test utterances", test_dir.display()))?;
+            let protocol = Protocol::CrossCorpus {
+                train,
+                test,
+                val_speakers: 2,
+            };
+            (combined, protocol)
+        }
+    };
     if let Some(warning) = protocol.leak_warning() {
         eprintln!("WARNING: {warning}");
     }
@@ -459,6 +487,10 @@ fn run_info(
             .data
             .canonicalize()
             .unwrap_or_else(|_| args.data.clone()),
+        test_data_dir: args
+            .test_data
+            .as_ref()
+            .map(|d| d.canonicalize().unwrap_or_else(|_| d.clone())),
         feature_config: dataset.config().clone(),
         feature_set: args.features,
         normalizer,

@@ -17,6 +17,10 @@
 //!   each `--model`) and by the original stack (a fresh Python process: librosa features,
 //!   torch CNN+BiLSTM); prints the medians and ratios and writes
 //!   `results/benchmarks/predict.json`.
+//! - `bench-train [--steps N]`: a training step (batch 32) and inference (batch 1 and 32) of
+//!   the original's deep models with burn-flex (`cargo bench -p ser-trainer --bench steps`)
+//!   and with PyTorch (`xtask/scripts/bench_torch.py`, 2 threads) in the same run; prints the
+//!   ratios and writes `results/benchmarks/train.json`.
 //! - `results [--data DIR] [--deep] [--only NAME]`: the model comparison of `results/`. Trains
 //!   every row of [`ROWS`] on the 6-fold leave-4-actors-out protocol with `ser-train` (rows
 //!   already finished are skipped, interrupted deep rows resumed; deep rows only with `--deep`),
@@ -43,7 +47,7 @@ fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((command, rest)) = args.split_first() else {
         bail!(
-            "usage: cargo xtask <ci|test|golden|bench-features|bench-predict|python-deps|results> [options]"
+            "usage: cargo xtask <ci|test|golden|bench-features|bench-predict|bench-train|python-deps|results> [options]"
         );
     };
     match command.as_str() {
@@ -54,9 +58,10 @@ fn run() -> Result<()> {
         "python-deps" => python_deps(),
         "results" => results(rest),
         "bench-predict" => bench_predict(rest),
+        "bench-train" => bench_train(rest),
         other => {
             bail!(
-                "unknown command {other:?} (known: ci, test, golden, bench-features, bench-predict, python-deps, results)"
+                "unknown command {other:?} (known: ci, test, golden, bench-features, bench-predict, bench-train, python-deps, results)"
             )
         }
     }
@@ -667,6 +672,78 @@ fn bench_predict(args: &[String]) -> Result<()> {
     let out_dir = Path::new("results/benchmarks");
     std::fs::create_dir_all(out_dir)?;
     let path = out_dir.join("predict.json");
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_string_pretty(&report)?)?;
+    std::fs::rename(&tmp, &path)?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+fn json_lines(text: &str) -> Result<Vec<serde_json::Value>> {
+    text.lines()
+        .filter(|l| l.trim_start().starts_with('{'))
+        .map(|l| serde_json::from_str(l).with_context(|| format!("bad benchmark line {l}")))
+        .collect()
+}
+
+fn bench_train(args: &[String]) -> Result<()> {
+    let steps = option(args, "--steps", "8");
+    let ours = json_lines(&capture(
+        "cargo",
+        &[
+            "bench",
+            "-q",
+            "-p",
+            "ser-trainer",
+            "--bench",
+            "steps",
+            "--",
+            "--steps",
+            &steps,
+        ],
+    )?)?;
+    let theirs = json_lines(&capture(
+        "python3",
+        &["xtask/scripts/bench_torch.py", &steps, "2"],
+    )?)?;
+    const METRICS: [&str; 3] = ["train_step_b32_ms", "infer_b1_ms", "infer_b32_ms"];
+    println!(
+        "{:<20} {:>28} {:>28} {:>28}",
+        "model (ours / torch)", METRICS[0], METRICS[1], METRICS[2]
+    );
+    let mut rows = Vec::new();
+    for a in &ours {
+        let model = a["model"].as_str().unwrap_or_default();
+        let b = theirs
+            .iter()
+            .find(|b| b["model"] == a["model"])
+            .with_context(|| format!("no PyTorch figure for {model}"))?;
+        let mut row = serde_json::json!({ "model": model });
+        let mut line = format!("{model:<20}");
+        for m in METRICS {
+            let (x, y) = (
+                a[m].as_f64().unwrap_or(f64::NAN),
+                b[m].as_f64().unwrap_or(f64::NAN),
+            );
+            let ratio = x / y;
+            line.push_str(&format!(
+                " {:>28}",
+                format!("{x:.1} / {y:.1} = {ratio:.2}x")
+            ));
+            row[m] = serde_json::json!({ "burn_flex": x, "torch": y, "ratio": (ratio * 100.0).round() / 100.0 });
+        }
+        println!("{line}");
+        rows.push(row);
+    }
+    let report = serde_json::json!({
+        "command": format!("cargo xtask bench-train --steps {steps}"),
+        "note": "median milliseconds; ratio = ours / PyTorch (2 threads each run, same machine, same run)",
+        "torch": theirs.first().map(|t| t["tool"].clone()),
+        "results": rows,
+    });
+    let out_dir = Path::new("results/benchmarks");
+    std::fs::create_dir_all(out_dir)?;
+    let path = out_dir.join("train.json");
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, serde_json::to_string_pretty(&report)?)?;
     std::fs::rename(&tmp, &path)?;

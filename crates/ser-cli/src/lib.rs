@@ -216,7 +216,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 #[derive(Debug)]
 pub enum Classifier {
     /// A deep network trained by `ser-trainer`.
-    Deep(Predictor),
+    Deep(Box<Predictor>),
     /// An SVM, random forest or k-NN from `ser-classic`.
     Classic(Box<ClassicModel>),
 }
@@ -250,7 +250,7 @@ impl Classifier {
                     info.feature_set
                 );
             }
-            Classifier::Deep(predictor)
+            Classifier::Deep(Box::new(predictor))
         };
         if classifier.n_classes() != info.label_map.len() {
             bail!(

@@ -669,14 +669,7 @@ fn bench_predict(args: &[String]) -> Result<()> {
         "runs": runs,
         "results": entries,
     });
-    let out_dir = Path::new("results/benchmarks");
-    std::fs::create_dir_all(out_dir)?;
-    let path = out_dir.join("predict.json");
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_string_pretty(&report)?)?;
-    std::fs::rename(&tmp, &path)?;
-    println!("wrote {}", path.display());
-    Ok(())
+    write_benchmark("predict.json", &report)
 }
 
 fn json_lines(text: &str) -> Result<Vec<serde_json::Value>> {
@@ -741,11 +734,16 @@ fn bench_train(args: &[String]) -> Result<()> {
         "torch": theirs.first().map(|t| t["tool"].clone()),
         "results": rows,
     });
+    write_benchmark("train.json", &report)
+}
+
+/// Writes a benchmark report to `results/benchmarks/<name>` atomically.
+fn write_benchmark(name: &str, report: &serde_json::Value) -> Result<()> {
     let out_dir = Path::new("results/benchmarks");
     std::fs::create_dir_all(out_dir)?;
-    let path = out_dir.join("train.json");
+    let path = out_dir.join(name);
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_string_pretty(&report)?)?;
+    std::fs::write(&tmp, serde_json::to_string_pretty(report)?)?;
     std::fs::rename(&tmp, &path)?;
     println!("wrote {}", path.display());
     Ok(())

@@ -291,6 +291,34 @@ fn classical_models_train_and_evaluate_like_deep_ones() {
         );
     }
 
+    // Waveform augmentation adds copies of the training actors' clips to a classical model's
+    // training set: 4 training actors x 8 clips, plus the 2 validation actors' 16 clips.
+    let augmented = run(
+        env!("CARGO_BIN_EXE_ser-train"),
+        &[
+            "--data",
+            &p(&data),
+            "--protocol",
+            "kfold:4",
+            "--model",
+            "svm",
+            "--preset",
+            "seed",
+            "--augment",
+            "original",
+            "--augment-copies",
+            "1",
+            "--out",
+            &p(&tmp.path().join("svm-augmented")),
+            "--cache-dir",
+            &p(&cache),
+        ],
+    );
+    let stderr = text(&augmented.stderr);
+    assert!(augmented.status.success(), "{stderr}");
+    assert!(stderr.contains("augmentation: 32 copies of 32"), "{stderr}");
+    assert!(stderr.contains("fitted on 80 utterances"), "{stderr}");
+
     // Options of the other model family are refused before any work.
     for (model, flag, value, message) in [
         (
@@ -307,9 +335,9 @@ fn classical_models_train_and_evaluate_like_deep_ones() {
         ),
         (
             "knn",
-            "--augment",
-            "original",
-            "--augment and --spec-augment apply to deep models",
+            "--spec-augment",
+            "--no-cache",
+            "--spec-augment applies to deep models only",
         ),
         ("tree", "--fold", "1", "unknown model \"tree\""),
         ("cnn", "--device", "cuda", "no CUDA support"),

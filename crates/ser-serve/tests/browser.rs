@@ -1,6 +1,7 @@
 //! End to end in headless Chromium, driven over WebDriver by Debian's `chromedriver`: open the
 //! page, upload a generated WAV through the file input, wait for the probabilities, and save a
-//! screenshot (`$CARGO_TARGET_TMPDIR/ser-serve-page.png`).
+//! screenshot (`$CARGO_TARGET_TMPDIR/ser-serve-page.png`); then record from Chromium's fake
+//! microphone and check that the recording is predicted too (`ser-serve-recording.png`).
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian's `chromium` and
 //! `chromium-driver`), which `cargo xtask test` installs before running this test.
@@ -117,6 +118,9 @@ fn uploading_a_file_shows_the_probabilities() {
                          "--no-first-run", "--disable-background-networking",
                          "--disable-component-update", "--disable-sync",
                          "--window-size=1100,900",
+                         // A fake microphone (a beep) that needs no permission prompt.
+                         "--use-fake-device-for-media-stream",
+                         "--use-fake-ui-for-media-stream",
                          format!("--user-data-dir={}", profile.display())],
             },
         }}})),
@@ -176,14 +180,50 @@ fn uploading_a_file_shows_the_probabilities() {
     let status = call("GET", &format!("{s}/element/{status_el}/text"), None);
     assert_eq!(status.as_str().unwrap(), "speech-test.wav: done");
 
-    let png = base64_decode(
-        call("GET", &format!("{s}/screenshot"), None)
-            .as_str()
-            .unwrap(),
+    let shot = |name: &str| {
+        let png = base64_decode(
+            call("GET", &format!("{s}/screenshot"), None)
+                .as_str()
+                .unwrap(),
+        );
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+        let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+        std::fs::write(&path, png).unwrap();
+        eprintln!("screenshot: {}", path.display());
+    };
+    shot("ser-serve-page.png");
+
+    // Record from the (fake) microphone: the page encodes WAV and gets a prediction.
+    let record = find("#record").pop().expect("the page has a record button");
+    call(
+        "POST",
+        &format!("{s}/element/{record}/click"),
+        Some(json!({})),
     );
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
-    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("ser-serve-page.png");
-    std::fs::write(&shot, png).unwrap();
-    eprintln!("screenshot: {}", shot.display());
+    std::thread::sleep(Duration::from_millis(2500));
+    call(
+        "POST",
+        &format!("{s}/element/{record}/click"),
+        Some(json!({})),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = call("GET", &format!("{s}/element/{status_el}/text"), None);
+        if status.as_str() == Some("recording.wav: done") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "recording not predicted: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(
+        find(".card .bar").len(),
+        8,
+        "one bar per emotion for the recording"
+    );
+
+    shot("ser-serve-recording.png");
     call("DELETE", &s, None);
 }

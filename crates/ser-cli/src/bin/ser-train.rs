@@ -76,11 +76,11 @@ struct Args {
     /// [default: global]. Classical models standardise their statistics themselves.
     #[arg(long)]
     normalize: Option<String>,
-    /// Training-side augmentation of deep models: none; original (the Python project's recipe:
+    /// Training-side augmentation: none; original (the Python project's recipe:
     /// stretch 0.9/1.1, pitch +-2 semitones, 0.1 s shift, 15-30 dB noise, each with p 0.5, in
     /// --augment-copies copies); or a JSON file of `ser_data::AugmentConfig` that switches on
     /// and configures each augmentation (copies, time_stretch, pitch_shift, time_shift, gain,
-    /// noise, spec_augment) [default: none].
+    /// noise, spec_augment; SpecAugment is for deep models only) [default: none].
     #[arg(long, default_value = "none", value_name = "none|original|FILE.json")]
     augment: String,
     /// Augmented copies per training utterance with --augment original.
@@ -285,8 +285,10 @@ fn run(args: Args) -> Result<()> {
     augment
         .validate()
         .with_context(|| format!("--augment {}", args.augment))?;
-    if matches!(choice, ModelChoice::Classic(_)) && augment != AugmentConfig::default() {
-        bail!("--augment and --spec-augment apply to deep models only");
+    if matches!(choice, ModelChoice::Classic(_)) && augment.spec_augment.is_some() {
+        bail!(
+            "--spec-augment applies to deep models only (classical models read utterance statistics)"
+        );
     }
     let augment = (augment != AugmentConfig::default()).then_some(augment);
     let device = ser_trainer::parse_device(&args.device).context("--device")?;
@@ -390,22 +392,20 @@ fn run(args: Args) -> Result<()> {
         }
         match (choice, pooling) {
             (ModelChoice::Classic(kind), Some(pooling)) => {
-                train_classic_fold(&args, &dataset, split, kind, pooling, info, dir)?;
+                let augmented = augment_fold(&dataset, split, augment.as_ref(), &args, &options)?;
+                train_classic_fold(
+                    &args,
+                    &dataset,
+                    split,
+                    augmented.as_ref(),
+                    kind,
+                    pooling,
+                    info,
+                    dir,
+                )?;
             }
             (ModelChoice::Deep(preset), _) => {
-                let augmented = match &augment {
-                    Some(config) if config.has_waveform() => {
-                        let set = dataset.augment_training(split, config, args.seed, &options)?;
-                        eprintln!(
-                            "augmentation: {} copies of {} training clips ({})",
-                            set.len(),
-                            split.train.len(),
-                            set.report
-                        );
-                        Some(set)
-                    }
-                    _ => None,
-                };
+                let augmented = augment_fold(&dataset, split, augment.as_ref(), &args, &options)?;
                 let masker = match augment.as_ref().and_then(|a| a.spec_augment.as_ref()) {
                     None => None,
                     Some(config) => Some(Arc::new(SpecMasker::new(
@@ -509,13 +509,36 @@ fn run_info(
     }
 }
 
+/// Waveform-augmented copies of the training side of `split`, when asked for.
+fn augment_fold(
+    dataset: &Dataset,
+    split: &Split,
+    augment: Option<&AugmentConfig>,
+    args: &Args,
+    options: &BuildOptions,
+) -> Result<Option<AugmentedSet>> {
+    let Some(config) = augment.filter(|c| c.has_waveform()) else {
+        return Ok(None);
+    };
+    let set = dataset.augment_training(split, config, args.seed, options)?;
+    eprintln!(
+        "augmentation: {} copies of {} training clips ({})",
+        set.len(),
+        split.train.len(),
+        set.report
+    );
+    Ok(Some(set))
+}
+
 /// Fits a classical model on the training and validation actors of `split` (its
 /// hyper-parameters are scikit-learn's defaults, so no actors are needed for tuning) and
 /// saves it with its run description.
+#[allow(clippy::too_many_arguments)]
 fn train_classic_fold(
     args: &Args,
     dataset: &Dataset,
     split: &Split,
+    augmented: Option<&AugmentedSet>,
     kind: ModelKind,
     pooling: Pooling,
     mut info: RunInfo,
@@ -538,6 +561,21 @@ fn train_classic_fold(
                 .index_of(emotion)
                 .with_context(|| format!("{emotion} is not in the label map"))?,
         );
+    }
+    // Augmented copies of training utterances join the training set.
+    if let Some(set) = augmented {
+        for (k, &source) in set.source.iter().enumerate() {
+            let features = set
+                .features(k)
+                .with_context(|| format!("augmented copy {k} is missing"))?;
+            x.push(spec.pool_slice(features, None)?);
+            let emotion = dataset.emotion(source)?;
+            y.push(
+                info.label_map
+                    .index_of(emotion)
+                    .with_context(|| format!("{emotion} is not in the label map"))?,
+            );
+        }
     }
     let mut config = ClassicConfig::new(kind.default_config(), spec);
     config.class_names = info

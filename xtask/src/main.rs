@@ -285,6 +285,22 @@ const ROWS: &[Row] = &[
         ],
     },
     Row {
+        name: "svm-full-meanstd-seed-augmented",
+        deep: false,
+        flags: &[
+            "--model",
+            "svm",
+            "--features",
+            "full",
+            "--pooling",
+            "mean-std",
+            "--preset",
+            "seed",
+            "--augment",
+            "original",
+        ],
+    },
+    Row {
         name: "svm-full-meanstd-speech16k",
         deep: false,
         flags: &[
@@ -455,7 +471,8 @@ fn results(args: &[String]) -> Result<()> {
             ROWS.iter().map(|r| r.name).collect::<Vec<_>>().join(", ")
         );
     }
-    sh("cargo", &["build", "--release", "-p", "ser-cli"])?;
+    // The whole workspace, as the tests build it: one set of features, no rebuild of burn.
+    sh("cargo", &["build", "--release", "--workspace"])?;
     let bin = |name: &str| format!("target/release/{name}");
     let runs = Path::new("results/runs/comparison");
     let mut finished = Vec::new();
@@ -608,7 +625,8 @@ fn bench_predict(args: &[String]) -> Result<()> {
         .filter(|w| w[0] == "--model")
         .map(|w| w[1].clone())
         .collect();
-    sh("cargo", &["build", "--release", "-p", "ser-cli"])?;
+    // The whole workspace, as the tests build it: one set of features, no rebuild of burn.
+    sh("cargo", &["build", "--release", "--workspace"])?;
     let work = Path::new("target/bench-predict");
     std::fs::create_dir_all(work)?;
     let clip = work.join("clip-4s.wav");

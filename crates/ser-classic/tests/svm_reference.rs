@@ -39,6 +39,7 @@ fn decision_values_match_linfa_svm() {
             gamma: Gamma::Value(gamma),
             tol: 1e-6,
             calibration_folds: 0,
+            half_precision: false,
         };
         let ours = our_decisions(&x, &y, &config);
         let records = Array2::from_shape_fn((x.len(), 4), |(i, j)| f64::from(x[i][j]));

@@ -425,7 +425,7 @@ const ROWS: &[Row] = &[
         ],
     },
     Row {
-        name: "cnn-lstm-full-speech16k",
+        name: "cnn-lstm-full-seed",
         deep: true,
         flags: &[
             "--model",
@@ -433,7 +433,7 @@ const ROWS: &[Row] = &[
             "--features",
             "full",
             "--preset",
-            "speech16k",
+            "seed",
         ],
     },
     Row {

@@ -65,7 +65,7 @@ impl FeatureConfig {
         }
     }
 
-    /// The project's speech-oriented default: 16 kHz, 25 ms Hann windows (400 samples) in a
+    /// A speech-oriented alternative: 16 kHz, 25 ms Hann windows (400 samples) in a
     /// 512-point FFT, 10 ms hops, 64 mel bands behind the MFCCs, 300 frames (3.0 s).
     ///
     /// Why: speech carries its emotional cues (pitch contour, energy, spectral tilt, formants)
@@ -90,16 +90,21 @@ impl FeatureConfig {
         }
     }
 
-    /// The project's default preset ([`FeatureConfig::speech16k`]).
+    /// The project's default preset: [`FeatureConfig::seed`]. Measured on the 6-fold
+    /// leave-4-actors-out protocol of RAVDESS, it beat [`FeatureConfig::speech16k`] for every
+    /// model tried (SVM on mean+std statistics: UAR 0.486 vs 0.473; random forest 0.453 vs
+    /// 0.413; the CNN+LSTM on fold 1: 0.340 vs 0.203), and its 128 frames make deep models
+    /// 2.3x cheaper than speech16k's 300.
     pub fn project_default() -> Self {
-        Self::speech16k()
+        Self::seed()
     }
 
     /// A preset by name (one of [`FeatureConfig::PRESETS`]).
     pub fn preset(name: &str) -> Result<Self, FeatureError> {
         match name {
+            "default" => Ok(Self::project_default()),
             "seed" => Ok(Self::seed()),
-            "speech16k" | "default" => Ok(Self::speech16k()),
+            "speech16k" => Ok(Self::speech16k()),
             _ => Err(FeatureError::UnknownPreset {
                 name: name.to_owned(),
                 known: Self::PRESETS.join(", "),

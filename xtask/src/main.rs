@@ -214,6 +214,11 @@ fn bench_features(args: &[String]) -> Result<()> {
     if !Path::new(&data).is_dir() {
         bail!("{data}: not a folder (give the corpus with --data DIR)");
     }
+    // Absolute: `cargo bench` runs the benchmark in its package's folder.
+    let data = std::fs::canonicalize(&data)
+        .with_context(|| format!("cannot resolve {data}"))?
+        .to_string_lossy()
+        .into_owned();
     let ours = capture(
         "cargo",
         &[

@@ -439,6 +439,10 @@ const ROWS: &[Row] = &[
             "full",
             "--preset",
             "seed",
+            "--patience",
+            "5",
+            "--epochs",
+            "30",
         ],
     },
     Row {

@@ -73,6 +73,19 @@ pub enum ClassicError {
         /// The valid range.
         reason: &'static str,
     },
+    /// Speaker normalisation was given too few utterances of one speaker to estimate the
+    /// speaker's statistics.
+    #[error(
+        "speaker {speaker}: {n_utterances} utterances, speaker normalisation needs at least {min}"
+    )]
+    TooFewSpeakerUtterances {
+        /// The speaker.
+        speaker: String,
+        /// Utterances given.
+        n_utterances: usize,
+        /// The minimum ([`crate::MIN_SPEAKER_UTTERANCES`]).
+        min: usize,
+    },
     /// K-nearest neighbours needs at least `k` training samples.
     #[error("k = {k} neighbours but only {n_samples} training samples")]
     TooFewSamples {

@@ -44,6 +44,7 @@ pub mod knn;
 mod model;
 pub mod pooling;
 mod samples;
+pub mod speaker;
 mod standardize;
 pub mod svm;
 
@@ -55,6 +56,7 @@ pub use model::{
     ModelKind,
 };
 pub use pooling::{FeatureSpec, Padding, Pooling, trailing_zero_frames};
+pub use speaker::{MIN_SPEAKER_UTTERANCES, SpeakerNormalizer};
 pub use standardize::Standardizer;
 pub use svm::{Gamma, SvmConfig, SvmModel};
 

@@ -138,6 +138,12 @@ pub struct ClassicConfig {
     /// be below its length). Empty: the number of classes is the largest label plus one.
     #[serde(default)]
     pub class_names: Vec<String>,
+    /// Speaker normalisation: every utterance vector was standardised with the statistics of
+    /// its own speaker's utterances (see [`crate::speaker`]) before the model's standardiser,
+    /// in training and in evaluation, so prediction needs unlabelled reference recordings of
+    /// the speaker too. Older files without the field did not normalise.
+    #[serde(default)]
+    pub speaker_norm: bool,
 }
 
 impl ClassicConfig {
@@ -147,6 +153,7 @@ impl ClassicConfig {
             model,
             features,
             class_names: Vec::new(),
+            speaker_norm: false,
         }
     }
 }

@@ -37,7 +37,7 @@ impl std::fmt::Display for Pooling {
 impl std::str::FromStr for Pooling {
     type Err = ClassicError;
 
-    /// Parses `mean` and `mean-std`.
+    /// Parses `mean`, `mean-std` and `stats`.
     fn from_str(s: &str) -> Result<Self> {
         Pooling::ALL
             .into_iter()
@@ -45,7 +45,7 @@ impl std::str::FromStr for Pooling {
             .ok_or_else(|| ClassicError::InvalidConfig {
                 field: "pooling",
                 value: s.to_owned(),
-                reason: "must be mean or mean-std",
+                reason: "must be mean, mean-std or stats",
             })
     }
 }
@@ -60,17 +60,29 @@ pub enum Pooling {
     /// The mean of each row, then the population standard deviation of each row (`ddof = 0`):
     /// two values per row (348 for the 174 rows), all means first.
     MeanStd,
+    /// Nine functionals per row, each statistic for every row before the next (1566 values for
+    /// the 174 rows): mean, population standard deviation, minimum, maximum, the 10th, 50th and
+    /// 90th percentiles (linear interpolation between order statistics, as `numpy.percentile`),
+    /// skewness and excess kurtosis (the biased moment estimators `m3 / m2^1.5` and
+    /// `m4 / m2^2 - 3`, as `scipy.stats.skew` and `scipy.stats.kurtosis` with their defaults;
+    /// 0 for a constant row, where SciPy gives NaN). The contour functionals of openSMILE-style
+    /// feature sets, on our frame features.
+    Stats,
 }
 
 impl Pooling {
     /// Every pooling, in documentation order.
-    pub const ALL: [Pooling; 2] = [Pooling::Mean, Pooling::MeanStd];
+    pub const ALL: [Pooling; 3] = [Pooling::Mean, Pooling::MeanStd, Pooling::Stats];
+
+    /// Statistics per row of [`Pooling::Stats`].
+    pub const N_STATS: usize = 9;
 
     /// Kebab-case name (`mean`, `mean-std`), as used by serde and [`std::str::FromStr`].
     pub fn name(self) -> &'static str {
         match self {
             Pooling::Mean => "mean",
             Pooling::MeanStd => "mean-std",
+            Pooling::Stats => "stats",
         }
     }
 
@@ -79,6 +91,7 @@ impl Pooling {
         match self {
             Pooling::Mean => n_rows,
             Pooling::MeanStd => 2 * n_rows,
+            Pooling::Stats => Self::N_STATS * n_rows,
         }
     }
 
@@ -108,24 +121,68 @@ impl Pooling {
             return Err(ClassicError::RowOutOfRange { row, n_rows });
         }
         let n = valid_frames as f64;
-        let mut means = Vec::with_capacity(rows.len());
-        let mut stds = Vec::with_capacity(rows.len());
-        for &r in rows {
+        let n_stats = match self {
+            Pooling::Mean => 1,
+            Pooling::MeanStd => 2,
+            Pooling::Stats => Self::N_STATS,
+        };
+        // out[k * rows.len() + j]: statistic k of row j.
+        let mut out = vec![0.0_f32; n_stats * rows.len()];
+        let mut sorted = Vec::new();
+        for (j, &r) in rows.iter().enumerate() {
             let frames = &data[r * n_frames..r * n_frames + valid_frames];
             let mean = frames.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-            means.push(mean as f32);
-            if self == Pooling::MeanStd {
-                let var = frames
+            out[j] = mean as f32;
+            if self == Pooling::Mean {
+                continue;
+            }
+            let central = |power: i32| {
+                frames
                     .iter()
-                    .map(|&v| (f64::from(v) - mean).powi(2))
+                    .map(|&v| (f64::from(v) - mean).powi(power))
                     .sum::<f64>()
-                    / n;
-                stds.push(var.sqrt() as f32);
+                    / n
+            };
+            let m2 = central(2);
+            out[rows.len() + j] = m2.sqrt() as f32;
+            if self == Pooling::MeanStd {
+                continue;
+            }
+            sorted.clear();
+            sorted.extend_from_slice(frames);
+            sorted.sort_unstable_by(f32::total_cmp);
+            let (skew, kurtosis) = if m2 > 0.0 {
+                (central(3) / m2.powf(1.5), central(4) / (m2 * m2) - 3.0)
+            } else {
+                (0.0, 0.0)
+            };
+            let stats = [
+                sorted[0],
+                sorted[sorted.len() - 1],
+                percentile(&sorted, 10.0),
+                percentile(&sorted, 50.0),
+                percentile(&sorted, 90.0),
+                skew as f32,
+                kurtosis as f32,
+            ];
+            for (k, value) in stats.into_iter().enumerate() {
+                out[(k + 2) * rows.len() + j] = value;
             }
         }
-        means.extend(stds);
-        Ok(means)
+        Ok(out)
     }
+}
+
+/// The `q`-th percentile (0..=100) of ascending `sorted` values, interpolating linearly
+/// between the two nearest order statistics (`numpy.percentile`'s default `method="linear"`:
+/// position `q / 100 * (n - 1)`).
+fn percentile(sorted: &[f32], q: f64) -> f32 {
+    let position = q / 100.0 * (sorted.len() - 1) as f64;
+    let below = position.floor() as usize;
+    let above = (below + 1).min(sorted.len() - 1);
+    let fraction = position - below as f64;
+    let low = f64::from(sorted[below]);
+    (low + fraction * (f64::from(sorted[above]) - low)) as f32
 }
 
 /// Which frames count when the caller does not give the number of valid frames.
@@ -301,8 +358,53 @@ mod tests {
         assert_eq!(all, vec![1.5]);
     }
 
+    /// Reference values from NumPy / SciPy for the row
+    /// `[3, -1, 4, 1, -5, 9, 2, 6, 5, 3]`:
+    /// `np.mean, np.std, np.min, np.max, np.percentile(x, [10, 50, 90]), scipy.stats.skew(x),
+    /// scipy.stats.kurtosis(x)`.
+    #[test]
+    fn stats_match_numpy_and_scipy() {
+        let row = [3.0_f32, -1.0, 4.0, 1.0, -5.0, 9.0, 2.0, 6.0, 5.0, 3.0];
+        // A second, constant row (skewness and kurtosis 0) and two padding frames.
+        let mut data = row.to_vec();
+        data.extend([0.0, 0.0]);
+        data.extend([7.0_f32; 10]);
+        data.extend([0.0, 0.0]);
+        let v = Pooling::Stats.pool(&data, 2, 12, &[0, 1], 10).unwrap();
+        assert_eq!(v.len(), 18);
+        let expected_row0 = [
+            2.7,
+            3.661966684720111,
+            -5.0,
+            9.0,
+            -1.4,
+            3.0,
+            6.3,
+            -0.4317920368552261,
+            0.0229185538856278,
+        ];
+        for (k, want) in expected_row0.iter().enumerate() {
+            let got = f64::from(v[2 * k]);
+            assert!((got - want).abs() < 1e-5, "statistic {k}: {got} vs {want}");
+        }
+        let row1: Vec<f32> = (0..9).map(|k| v[2 * k + 1]).collect();
+        assert_eq!(row1, vec![7.0, 0.0, 7.0, 7.0, 7.0, 7.0, 7.0, 0.0, 0.0]);
+        // The first two statistics are exactly mean-std's.
+        let ms = Pooling::MeanStd.pool(&data, 2, 12, &[0, 1], 10).unwrap();
+        assert_eq!(&v[..4], ms.as_slice());
+    }
+
+    #[test]
+    fn percentiles_interpolate_like_numpy() {
+        assert_eq!(percentile(&[5.0], 90.0), 5.0);
+        assert_eq!(percentile(&[1.0, 2.0], 50.0), 1.5);
+        assert!((percentile(&[0.0, 10.0, 20.0, 30.0], 10.0) - 3.0).abs() < 1e-6);
+        assert_eq!(percentile(&[0.0, 10.0, 20.0, 30.0], 100.0), 30.0);
+    }
+
     #[test]
     fn shapes_and_errors() {
+        assert_eq!(Pooling::Stats.n_outputs(174), 1566);
         assert_eq!(Pooling::Mean.n_outputs(174), 174);
         assert_eq!(Pooling::MeanStd.n_outputs(174), 348);
         assert!(matches!(

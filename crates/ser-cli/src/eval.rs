@@ -539,6 +539,28 @@ pub fn evaluate_fold(
                 .unwrap_or_default(),
         );
     }
+    if classifier.speaker_norm() {
+        // Each test speaker is normalised with their own test utterances (labels unused).
+        let speakers: Vec<&str> = split
+            .test
+            .iter()
+            .map(|&i| {
+                dataset
+                    .corpus()
+                    .items
+                    .get(i)
+                    .map_or("", |u| u.speaker.as_str())
+            })
+            .collect();
+        ser_classic::SpeakerNormalizer::normalize_in_place(&mut inputs, &speakers).with_context(
+            || {
+                format!(
+                    "{}: speaker normalisation of the test side",
+                    run_dir.display()
+                )
+            },
+        )?;
+    }
     let proba = classifier
         .predict_proba(&inputs)
         .with_context(|| format!("{}: prediction failed", run_dir.display()))?;

@@ -263,6 +263,12 @@ impl Classifier {
         Ok(classifier)
     }
 
+    /// Whether inputs must be normalised with their speaker's statistics (a classical model
+    /// trained with `--speaker-norm`).
+    pub fn speaker_norm(&self) -> bool {
+        matches!(self, Classifier::Classic(m) if m.config().speaker_norm)
+    }
+
     /// Number of output classes.
     pub fn n_classes(&self) -> usize {
         match self {
@@ -306,6 +312,8 @@ pub struct Model {
     pub info: RunInfo,
     extractor: FeatureExtractor,
     classifier: Classifier,
+    /// The speaker's statistics for a speaker-normalised classical model.
+    speaker: Option<ser_classic::Standardizer>,
 }
 
 impl Model {
@@ -320,7 +328,50 @@ impl Model {
             info,
             extractor,
             classifier,
+            speaker: None,
         })
+    }
+
+    /// Whether the model normalises its inputs per speaker and so needs
+    /// [`Model::set_speaker_reference`] before predicting.
+    pub fn needs_speaker_reference(&self) -> bool {
+        self.classifier.speaker_norm()
+    }
+
+    /// Sets the speaker whose recordings will be predicted, for a model trained with speaker
+    /// normalisation: the statistics of the first analysis window of each reference file
+    /// (unlabelled recordings of the same speaker, ideally over their whole emotional range;
+    /// the files predicted may be among them). Returns the number of files used.
+    ///
+    /// # Errors
+    /// A model without speaker normalisation; an unreadable file (named); fewer than
+    /// [`ser_classic::MIN_SPEAKER_UTTERANCES`] files.
+    pub fn set_speaker_reference(&mut self, files: &[PathBuf]) -> Result<usize> {
+        if !self.needs_speaker_reference() {
+            bail!(
+                "{}: this model does not normalise per speaker; a speaker reference does not apply",
+                self.id()
+            );
+        }
+        let mut vectors = Vec::with_capacity(files.len());
+        for file in files {
+            let audio = ser_audio::load_at(file, self.sample_rate_hz())?;
+            let window = self.window_samples().min(audio.samples.len());
+            let m = self
+                .extractor
+                .extract(&audio.samples[..window])
+                .with_context(|| file.display().to_string())?;
+            vectors.push(
+                self.classifier
+                    .prepare(&self.info, m)
+                    .with_context(|| file.display().to_string())?,
+            );
+        }
+        let speakers = vec!["reference"; vectors.len()];
+        let normalizer = ser_classic::SpeakerNormalizer::fit(&vectors, &speakers)
+            .context("speaker reference")?;
+        self.speaker = normalizer.get("reference").cloned();
+        Ok(vectors.len())
     }
 
     /// A short identifier: the run folder's path.
@@ -347,7 +398,19 @@ impl Model {
     /// [`Classifier::prepare`]).
     pub fn features(&mut self, samples: &[f32]) -> Result<Vec<f32>> {
         let m = self.extractor.extract(samples)?;
-        self.classifier.prepare(&self.info, m)
+        let x = self.classifier.prepare(&self.info, m)?;
+        if !self.needs_speaker_reference() {
+            return Ok(x);
+        }
+        let Some(speaker) = &self.speaker else {
+            bail!(
+                "{}: this model normalises its inputs per speaker: give at least {} recordings of \
+                 the speaker as a reference (ser-predict --speaker-ref DIR)",
+                self.id(),
+                ser_classic::MIN_SPEAKER_UTTERANCES
+            );
+        };
+        Ok(speaker.transform_one(&x)?)
     }
 
     /// Emotion probabilities for mono samples at [`Model::sample_rate_hz`].

@@ -76,6 +76,14 @@ struct ModelPool {
 impl ModelPool {
     fn load(dir: &Path, workers: usize) -> Result<ModelPool> {
         let model = Model::load(dir)?;
+        if model.needs_speaker_reference() {
+            anyhow::bail!(
+                "{}: this model normalises per speaker (ser-train --speaker-norm) and needs \
+                 reference recordings of each speaker, which the web page does not collect; \
+                 serve a model trained without --speaker-norm",
+                model.id()
+            );
+        }
         let info = &model.info;
         let name = dir
             .file_name()

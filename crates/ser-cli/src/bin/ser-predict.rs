@@ -26,6 +26,10 @@ struct Args {
     /// Default: the shipped model in results/default-model.
     #[arg(long = "model", value_name = "RUN_DIR")]
     models: Vec<PathBuf>,
+    /// Reference recordings of the speaker (a folder or files, at least 10 clips, labels not
+    /// needed) for models trained with speaker normalisation (`ser-train --speaker-norm`).
+    #[arg(long, value_name = "DIR|FILE")]
+    speaker_ref: Vec<PathBuf>,
     /// One JSON object per file and model (path, model, label, probabilities).
     #[arg(long, conflicts_with = "csv")]
     json: bool,
@@ -82,6 +86,32 @@ fn run(args: Args) -> Result<bool> {
     let mut models = Vec::new();
     for dir in &model_dirs {
         models.push(Model::load(dir)?);
+    }
+    let mut reference = Vec::new();
+    for input in &args.speaker_ref {
+        reference.extend(predict::collect_audio_files(input).context("--speaker-ref")?);
+    }
+    for model in &mut models {
+        if model.needs_speaker_reference() {
+            if reference.is_empty() {
+                bail!(
+                    "{}: this model normalises per speaker: give recordings of the speaker with \
+                     --speaker-ref DIR (at least {} clips)",
+                    model.id(),
+                    ser_classic::MIN_SPEAKER_UTTERANCES
+                );
+            }
+            let n = model.set_speaker_reference(&reference)?;
+            eprintln!(
+                "{}: speaker statistics from {n} reference clips",
+                model.id()
+            );
+        } else if !reference.is_empty() {
+            eprintln!(
+                "note: {} does not normalise per speaker; --speaker-ref is not used for it",
+                model.id()
+            );
+        }
     }
     if let Some(source) = &args.stream {
         if source != "-" {

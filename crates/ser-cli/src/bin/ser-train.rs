@@ -17,7 +17,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use ser_classic::{ClassicConfig, ClassicModel, Classifier as _, FeatureSpec, ModelKind, Pooling};
+use ser_classic::{
+    ClassicConfig, ClassicModel, Classifier as _, FeatureSpec, ModelKind, Pooling,
+    SpeakerNormalizer,
+};
 use ser_cli::RunInfo;
 use ser_cli::eval::{EvalOptions, evaluate};
 use ser_data::augment::SpecAugmentConfig;
@@ -70,9 +73,16 @@ struct Args {
     #[arg(long, default_value = "full")]
     features: FeatureSet,
     /// Utterance statistics a classical model (svm, rf, knn) reads: mean (the original's, with
-    /// --features mfcc) or mean-std [default: mean-std].
+    /// --features mfcc), mean-std, or stats (nine functionals per row: mean, std, min, max,
+    /// 10/50/90th percentiles, skewness, kurtosis) [default: mean-std].
     #[arg(long)]
     pooling: Option<Pooling>,
+    /// Speaker normalisation for classical models: standardise each speaker's utterance
+    /// statistics with that speaker's own (unlabelled) utterances, in training and at test
+    /// time. Speaker-adaptive: predicting then needs reference recordings of the speaker
+    /// (ser-predict --speaker-ref DIR, at least 10 clips).
+    #[arg(long)]
+    speaker_norm: bool,
     /// Feature normalisation of deep models: global (training-set statistics), utterance, none
     /// [default: global]. Classical models standardise their statistics themselves.
     #[arg(long)]
@@ -246,6 +256,12 @@ fn run(args: Args) -> Result<()> {
             if args.pooling.is_some() {
                 bail!("--pooling applies to the classical models (svm, rf, knn) only");
             }
+            if args.speaker_norm {
+                bail!(
+                    "--speaker-norm applies to the classical models (svm, rf, knn) only; deep \
+                     models normalise with --normalize global|utterance|none"
+                );
+            }
             let mode = parse_normalization(args.normalize.as_deref().unwrap_or("global"))?;
             (mode, None)
         }
@@ -313,8 +329,9 @@ fn run(args: Args) -> Result<()> {
             None => args.features.to_string(),
         };
         let augmented = if augment.is_some() { "-augmented" } else { "" };
+        let speaker = if args.speaker_norm { "-spknorm" } else { "" };
         PathBuf::from("results/runs").join(format!(
-            "{}-{features}-{}-{}{augmented}",
+            "{}-{features}-{}-{}{speaker}{augmented}",
             args.model,
             args.preset,
             protocol.name()
@@ -553,6 +570,15 @@ fn train_classic_fold(
     let start = Instant::now();
     let spec = FeatureSpec::new(dataset.config().clone(), args.features, pooling);
     let indices: Vec<usize> = split.train.iter().chain(&split.val).copied().collect();
+    let speaker_of = |i: usize| -> Result<&str> {
+        Ok(dataset
+            .corpus()
+            .items
+            .get(i)
+            .with_context(|| format!("utterance {i} is not in the corpus"))?
+            .speaker
+            .as_str())
+    };
     let mut x = Vec::with_capacity(indices.len());
     let mut y = Vec::with_capacity(indices.len());
     for &i in &indices {
@@ -564,13 +590,30 @@ fn train_classic_fold(
                 .with_context(|| format!("{emotion} is not in the label map"))?,
         );
     }
+    // Each speaker's statistics come from their original utterances; augmented copies are
+    // normalised with the statistics of their source's speaker.
+    let speakers = if args.speaker_norm {
+        let speakers = indices
+            .iter()
+            .map(|&i| speaker_of(i))
+            .collect::<Result<Vec<_>>>()?;
+        let normalizer = SpeakerNormalizer::normalize_in_place(&mut x, &speakers)
+            .with_context(|| format!("fold {}: speaker normalisation", split.fold + 1))?;
+        Some(normalizer)
+    } else {
+        None
+    };
     // Augmented copies of training utterances join the training set.
     if let Some(set) = augmented {
         for (k, &source) in set.source.iter().enumerate() {
             let features = set
                 .features(k)
                 .with_context(|| format!("augmented copy {k} is missing"))?;
-            x.push(spec.pool_slice(features, None)?);
+            let pooled = spec.pool_slice(features, None)?;
+            x.push(match &speakers {
+                Some(normalizer) => normalizer.apply(speaker_of(source)?, &pooled)?,
+                None => pooled,
+            });
             let emotion = dataset.emotion(source)?;
             y.push(
                 info.label_map
@@ -580,6 +623,7 @@ fn train_classic_fold(
         }
     }
     let mut config = ClassicConfig::new(kind.default_config(), spec);
+    config.speaker_norm = args.speaker_norm;
     config.class_names = info
         .label_map
         .names()

@@ -149,7 +149,7 @@ mod tests {
             }) => assert_eq!(speaker, "actor-07"),
             other => panic!("{other:?}"),
         }
-        let fitted = SpeakerNormalizer::fit(&vec![vec![1.0_f32]; 10], &vec!["x"; 10]).unwrap();
+        let fitted = SpeakerNormalizer::fit(&vec![vec![1.0_f32]; 10], &["x"; 10]).unwrap();
         assert!(fitted.apply("y", &[1.0]).is_err());
         assert!(SpeakerNormalizer::fit(&vectors, &speakers[..3]).is_err());
     }

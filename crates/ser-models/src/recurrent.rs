@@ -655,6 +655,207 @@ mod tests {
         }
     }
 
+    /// Host copy of a tensor.
+    fn host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_into_vec::<f32>().unwrap()
+    }
+
+    /// `[2, rows, gates]` (or `[2, 1, gates]` for biases) from per-direction, per-gate blocks:
+    /// the layout of [`BiRecurrentLayer`]'s parameters.
+    fn stacked(
+        per_direction: [Vec<Tensor<2>>; 2],
+        rows: usize,
+        gates: usize,
+        device: &Device,
+    ) -> Tensor<3> {
+        let values: Vec<f32> = per_direction
+            .into_iter()
+            .flat_map(|blocks| host(Tensor::cat(blocks, 1)))
+            .collect();
+        Tensor::from_data(TensorData::new(values, [2, rows, gates]), device)
+    }
+
+    /// The weights of burn's gate controllers in our layout: `(input, input bias, hidden,
+    /// hidden bias)`, each `[2, ., gates]`.
+    fn burn_weights(
+        directions: [Vec<&burn::nn::GateController>; 2],
+        d_input: usize,
+        hidden: usize,
+        device: &Device,
+        grads: Option<&burn::tensor::Gradients>,
+    ) -> [Tensor<3>; 4] {
+        let n_gates = directions[0].len();
+        let take = |t: Tensor<2>| match grads {
+            Some(g) => t.grad(g).unwrap(),
+            None => t,
+        };
+        let take1 = |t: Tensor<1>| -> Tensor<2> {
+            let t = match grads {
+                Some(g) => t.grad(g).unwrap(),
+                None => t,
+            };
+            t.unsqueeze_dim(0)
+        };
+        let gates = n_gates * hidden;
+        let part = |f: &dyn Fn(&burn::nn::GateController) -> Tensor<2>| -> [Vec<Tensor<2>>; 2] {
+            [
+                directions[0].iter().map(|g| f(g)).collect(),
+                directions[1].iter().map(|g| f(g)).collect(),
+            ]
+        };
+        [
+            stacked(
+                part(&|g| take(g.input_transform.weight.val())),
+                d_input,
+                gates,
+                device,
+            ),
+            stacked(
+                part(&|g| take1(g.input_transform.bias.as_ref().unwrap().val())),
+                1,
+                gates,
+                device,
+            ),
+            stacked(
+                part(&|g| take(g.hidden_transform.weight.val())),
+                hidden,
+                gates,
+                device,
+            ),
+            stacked(
+                part(&|g| take1(g.hidden_transform.bias.as_ref().unwrap().val())),
+                1,
+                gates,
+                device,
+            ),
+        ]
+    }
+
+    /// Our layer, as a fresh leaf module holding the given parameter values.
+    fn layer_with(cell: RecurrentCell, hidden: usize, weights: [Tensor<3>; 4]) -> BiRecurrentLayer {
+        let [input_weight, input_bias, hidden_weight, hidden_bias] = weights;
+        let fresh = |t: Tensor<3>| {
+            let device = t.device();
+            Param::from_tensor(Tensor::from_data(t.into_data(), &device))
+        };
+        BiRecurrentLayer {
+            input_weight: fresh(input_weight),
+            input_bias: fresh(input_bias),
+            hidden_weight: fresh(hidden_weight),
+            hidden_bias: fresh(hidden_bias),
+            cell,
+            d_hidden: hidden,
+        }
+    }
+
+    fn assert_close(what: &str, got: Vec<f32>, want: Vec<f32>, tolerance: f32) {
+        assert_eq!(got.len(), want.len(), "{what}: lengths");
+        let worst = got
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0_f32, f32::max);
+        assert!(worst <= tolerance, "{what}: max abs difference {worst:e}");
+    }
+
+    /// Our LSTM and GRU layers compute what burn's `BiLstm` and `BiGru` (PyTorch's gate
+    /// formulation, `reset_after`) compute, with the same weights: outputs, and the gradients
+    /// of a random projection of the outputs with respect to the input and every parameter,
+    /// to 1e-5.
+    #[test]
+    fn lstm_and_gru_match_burns_own_layers_with_their_gradients() {
+        let device = device().autodiff();
+        let (n_frames, batch, d_input, hidden) = (9, 3, 5, 6);
+        for cell in [RecurrentCell::Lstm, RecurrentCell::Gru] {
+            // burn's layer: batch-first input [batch, n_frames, d_input].
+            let x = Tensor::<3>::random(
+                [batch, n_frames, d_input],
+                Distribution::Uniform(-1.5, 1.5),
+                &device,
+            );
+            let probe = Tensor::<3>::random(
+                [batch, n_frames, 2 * hidden],
+                Distribution::Uniform(-1.0, 1.0),
+                &device,
+            );
+            let x_burn = Tensor::<3>::from_data(x.to_data(), &device).require_grad();
+            let (out_burn, weights, grads_burn, x_grad_burn) = match cell {
+                RecurrentCell::Lstm => {
+                    let bi = burn::nn::BiLstmConfig::new(d_input, hidden, true).init(&device);
+                    let (out, _) = bi.forward(x_burn.clone(), None);
+                    let grads = out.clone().mul(probe.clone()).sum().backward();
+                    let gates = |l: &burn::nn::Lstm| {
+                        vec![
+                            l.input_gate.clone(),
+                            l.forget_gate.clone().unwrap(),
+                            l.output_gate.clone(),
+                            l.cell_gate.clone(),
+                        ]
+                    };
+                    let (f, r) = (gates(&bi.forward), gates(&bi.reverse));
+                    let dirs = || [f.iter().collect(), r.iter().collect()];
+                    let w = burn_weights(dirs(), d_input, hidden, &device, None);
+                    let g = burn_weights(dirs(), d_input, hidden, &device, Some(&grads));
+                    (out, w, g, host(x_burn.grad(&grads).unwrap()))
+                }
+                _ => {
+                    let bi = burn::nn::BiGruConfig::new(d_input, hidden, true).init(&device);
+                    let (out, _) = bi.forward(x_burn.clone(), None);
+                    let grads = out.clone().mul(probe.clone()).sum().backward();
+                    let gates = |g: &burn::nn::Gru| {
+                        vec![
+                            g.reset_gate.clone(),
+                            g.update_gate.clone(),
+                            g.new_gate.clone(),
+                        ]
+                    };
+                    let (f, r) = (gates(&bi.forward), gates(&bi.reverse));
+                    let dirs = || [f.iter().collect(), r.iter().collect()];
+                    let w = burn_weights(dirs(), d_input, hidden, &device, None);
+                    let g = burn_weights(dirs(), d_input, hidden, &device, Some(&grads));
+                    (out, w, g, host(x_burn.grad(&grads).unwrap()))
+                }
+            };
+            let layer = layer_with(cell, hidden, weights);
+            let x_ours = Tensor::<3>::from_data(x.to_data(), &device)
+                .swap_dims(0, 1)
+                .require_grad();
+            let out_ours = layer.forward(x_ours.clone());
+            let grads = out_ours
+                .clone()
+                .mul(probe.clone().swap_dims(0, 1))
+                .sum()
+                .backward();
+            assert_close(
+                &format!("{cell} output"),
+                host(out_ours.swap_dims(0, 1)),
+                host(out_burn),
+                1e-5,
+            );
+            let ours = [
+                &layer.input_weight,
+                &layer.input_bias,
+                &layer.hidden_weight,
+                &layer.hidden_bias,
+            ];
+            let names = ["input weight", "input bias", "hidden weight", "hidden bias"];
+            for ((param, want), name) in ours.into_iter().zip(grads_burn).zip(names) {
+                assert_close(
+                    &format!("{cell} gradient of the {name}"),
+                    host(param.val().grad(&grads).unwrap()),
+                    host(want),
+                    1e-5,
+                );
+            }
+            assert_close(
+                &format!("{cell} gradient of the input"),
+                host(x_ours.grad(&grads).unwrap().swap_dims(0, 1)),
+                x_grad_burn,
+                1e-5,
+            );
+        }
+    }
+
     #[test]
     fn batch_items_are_independent() {
         let device = device();

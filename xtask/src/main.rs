@@ -510,6 +510,118 @@ const ROWS: &[Row] = &[
         ],
     },
     Row {
+        name: "svm-mfcc-mean-seed-original-split",
+        deep: false,
+        flags: &[
+            "--model",
+            "svm",
+            "--features",
+            "mfcc",
+            "--pooling",
+            "mean",
+            "--preset",
+            "seed",
+            "--protocol",
+            "original-split",
+        ],
+    },
+    Row {
+        name: "rf-mfcc-mean-seed-original-split",
+        deep: false,
+        flags: &[
+            "--model",
+            "rf",
+            "--features",
+            "mfcc",
+            "--pooling",
+            "mean",
+            "--preset",
+            "seed",
+            "--protocol",
+            "original-split",
+        ],
+    },
+    Row {
+        name: "knn-mfcc-mean-seed-original-split",
+        deep: false,
+        flags: &[
+            "--model",
+            "knn",
+            "--features",
+            "mfcc",
+            "--pooling",
+            "mean",
+            "--preset",
+            "seed",
+            "--protocol",
+            "original-split",
+        ],
+    },
+    Row {
+        name: "svm-full-stats-seed-augmented-original-split",
+        deep: false,
+        flags: &[
+            "--model",
+            "svm",
+            "--features",
+            "full",
+            "--pooling",
+            "stats",
+            "--preset",
+            "seed",
+            "--augment",
+            "original",
+            "--protocol",
+            "original-split",
+        ],
+    },
+    Row {
+        name: "cnn-lstm-full-seed-original-split",
+        deep: true,
+        flags: &[
+            "--model",
+            "cnn-lstm",
+            "--features",
+            "full",
+            "--preset",
+            "seed",
+            "--patience",
+            "5",
+            "--epochs",
+            "30",
+            "--protocol",
+            "original-split",
+        ],
+    },
+    Row {
+        name: "cnn-lstm-original-full-seed-original-split",
+        deep: true,
+        flags: &[
+            "--model",
+            "cnn-lstm-original",
+            "--features",
+            "full",
+            "--preset",
+            "seed",
+            "--protocol",
+            "original-split",
+        ],
+    },
+    Row {
+        name: "cnn-mfcc-seed-original-split",
+        deep: true,
+        flags: &[
+            "--model",
+            "cnn",
+            "--features",
+            "mfcc",
+            "--preset",
+            "seed",
+            "--protocol",
+            "original-split",
+        ],
+    },
+    Row {
         name: "cnn-lstm-original-full-seed",
         deep: true,
         flags: &[
@@ -595,7 +707,8 @@ fn results(args: &[String]) -> Result<()> {
             ];
             flags.extend_from_slice(row.flags);
             // Interrupted deep runs continue where they stopped; classical ones refit.
-            if run_dir.join("fold-1").exists() {
+            // k-fold runs keep their folds in fold-N; single-split runs are the folder itself.
+            if run_dir.join("fold-1").exists() || run_dir.join("ser-run.json").exists() {
                 if row.deep {
                     flags.push("--resume");
                 } else {
@@ -644,6 +757,10 @@ fn publish(row: &Row, run_dir: &Path) -> Result<()> {
     let curves = run_dir.join("fold-1").join("training_curves.png");
     if curves.is_file() {
         copy(&curves, "training_curves_fold1.png")?;
+    }
+    let single_split_curves = run_dir.join("training_curves.png");
+    if single_split_curves.is_file() {
+        copy(&single_split_curves, "training_curves.png")?;
     }
     let path = run_dir.join("metrics.json");
     let text = std::fs::read_to_string(&path)

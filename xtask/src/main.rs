@@ -224,8 +224,8 @@ fn bench_features(args: &[String]) -> Result<()> {
         &[
             "bench",
             "-q",
-            "-p",
-            "ser-features",
+            // The workspace's feature set, as every other build here: no rebuild of shared deps.
+            "--workspace",
             "--bench",
             "corpus",
             "--",
@@ -922,8 +922,7 @@ fn bench_train(args: &[String]) -> Result<()> {
         &[
             "bench",
             "-q",
-            "-p",
-            "ser-trainer",
+            "--workspace",
             "--bench",
             "steps",
             "--",

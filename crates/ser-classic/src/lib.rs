@@ -47,6 +47,7 @@ mod samples;
 pub mod speaker;
 mod standardize;
 pub mod svm;
+pub mod tuning;
 
 pub use error::{ClassicError, Result};
 pub use forest::{ForestConfig, MaxFeatures, RandomForest};
@@ -59,6 +60,7 @@ pub use pooling::{FeatureSpec, Padding, Pooling, trailing_zero_frames};
 pub use speaker::{MIN_SPEAKER_UTTERANCES, SpeakerNormalizer};
 pub use standardize::Standardizer;
 pub use svm::{Gamma, SvmConfig, SvmModel};
+pub use tuning::{CSelection, DEFAULT_INNER_FOLDS, SVM_C_GRID, select_svm_c};
 
 /// A fitted multi-class classifier over fixed-length `f32` vectors with labels `0..n_classes`.
 pub trait Classifier: Sized {

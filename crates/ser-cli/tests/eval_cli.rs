@@ -343,6 +343,25 @@ fn classical_models_train_and_evaluate_like_deep_ones() {
         ("cnn", "--device", "cuda", "no CUDA support"),
         ("cnn", "--device", "tpu", "unknown device"),
         ("svm", "--fold", "9", "--fold 9: the protocol"),
+        (
+            "svm",
+            "--svm-c",
+            "0",
+            "--svm-c 0: must be a positive number or auto",
+        ),
+        (
+            "svm",
+            "--svm-c",
+            "often",
+            "--svm-c often: must be a positive number",
+        ),
+        ("rf", "--svm-c", "2", "--svm-c applies to --model svm only"),
+        (
+            "cnn",
+            "--svm-c",
+            "auto",
+            "--svm-c applies to --model svm only",
+        ),
     ] {
         let out = run(
             env!("CARGO_BIN_EXE_ser-train"),

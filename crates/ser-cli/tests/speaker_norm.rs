@@ -63,6 +63,8 @@ fn speaker_normalised_models_train_evaluate_and_predict_with_a_reference() {
             "--pooling",
             "stats",
             "--speaker-norm",
+            "--svm-c",
+            "auto",
             "--out",
             s(&runs),
             "--cache-dir",
@@ -71,9 +73,17 @@ fn speaker_normalised_models_train_evaluate_and_predict_with_a_reference() {
     );
     assert!(train.status.success(), "{}", text(&train.stderr));
     assert!(text(&train.stdout).contains("mean ± std over 3 folds"));
+    // C was chosen per fold by cross-validation over the 4 speakers of the training side.
+    let stderr = text(&train.stderr);
+    assert!(
+        stderr.contains("fold 1: C = ") && stderr.contains("by 4-fold cross-validation"),
+        "{stderr}"
+    );
     let fold = runs.join("fold-1");
     let model = read_json(&fold.join("classic-model.json"));
     assert_eq!(model["config"]["speaker_norm"], true);
+    let c = model["config"]["model"]["params"]["c"].as_f64().unwrap();
+    assert!(ser_classic::SVM_C_GRID.contains(&c), "C {c}");
     assert_eq!(model["config"]["features"]["pooling"], "stats");
     let aggregate = read_json(&runs.join("metrics.json"));
     let pooled = aggregate["cross_validation"]["pooled"]["accuracy"]

@@ -83,6 +83,11 @@ struct Args {
     /// (ser-predict --speaker-ref DIR, at least 10 clips).
     #[arg(long)]
     speaker_norm: bool,
+    /// Soft-margin penalty C of the SVM: a positive number, or auto (chosen from 0.5, 1, 2, 4,
+    /// 8 by 5-fold cross-validation on the training speakers, folds of whole speakers, best
+    /// UAR; augmented copies are left out of the choice) [default: 1, scikit-learn's].
+    #[arg(long, value_name = "C|auto")]
+    svm_c: Option<String>,
     /// Feature normalisation of deep models: global (training-set statistics), utterance, none
     /// [default: global]. Classical models standardise their statistics themselves.
     #[arg(long)]
@@ -188,6 +193,18 @@ fn parse_model(name: &str) -> Result<ModelChoice> {
         .map_err(|e| anyhow::anyhow!("unknown model {name:?}: {e}, svm, rf, knn"))
 }
 
+/// `--svm-c`: `None` for auto, `Some(c)` for a fixed value (1 when not given).
+fn parse_svm_c(value: Option<&str>) -> Result<Option<f64>> {
+    match value {
+        None => Ok(Some(1.0)),
+        Some("auto") => Ok(None),
+        Some(text) => match text.parse::<f64>() {
+            Ok(c) if c.is_finite() && c > 0.0 => Ok(Some(c)),
+            _ => bail!("--svm-c {text}: must be a positive number or auto"),
+        },
+    }
+}
+
 fn parse_normalization(name: &str) -> Result<NormalizationMode> {
     Ok(match name {
         "global" => NormalizationMode::Global,
@@ -256,6 +273,9 @@ fn run(args: Args) -> Result<()> {
             if args.pooling.is_some() {
                 bail!("--pooling applies to the classical models (svm, rf, knn) only");
             }
+            if args.svm_c.is_some() {
+                bail!("--svm-c applies to --model svm only");
+            }
             if args.speaker_norm {
                 bail!(
                     "--speaker-norm applies to the classical models (svm, rf, knn) only; deep \
@@ -265,7 +285,11 @@ fn run(args: Args) -> Result<()> {
             let mode = parse_normalization(args.normalize.as_deref().unwrap_or("global"))?;
             (mode, None)
         }
-        ModelChoice::Classic(_) => {
+        ModelChoice::Classic(kind) => {
+            if args.svm_c.is_some() && kind != ModelKind::Svm {
+                bail!("--svm-c applies to --model svm only");
+            }
+            parse_svm_c(args.svm_c.as_deref())?;
             if args.normalize.is_some() {
                 bail!(
                     "--normalize applies to deep models only: classical models standardise their \
@@ -569,6 +593,14 @@ fn train_classic_fold(
     }
     let start = Instant::now();
     let spec = FeatureSpec::new(dataset.config().clone(), args.features, pooling);
+    let mut config = ClassicConfig::new(kind.default_config(), spec.clone());
+    config.speaker_norm = args.speaker_norm;
+    config.class_names = info
+        .label_map
+        .names()
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
     let indices: Vec<usize> = split.train.iter().chain(&split.val).copied().collect();
     let speaker_of = |i: usize| -> Result<&str> {
         Ok(dataset
@@ -603,6 +635,50 @@ fn train_classic_fold(
     } else {
         None
     };
+    if matches!(config.model, ser_classic::ModelConfig::Svm(_)) {
+        let c = match parse_svm_c(args.svm_c.as_deref())? {
+            Some(c) => c,
+            None => {
+                let speakers = indices
+                    .iter()
+                    .map(|&i| speaker_of(i))
+                    .collect::<Result<Vec<_>>>()?;
+                let selection = ser_classic::select_svm_c(
+                    &x,
+                    &y,
+                    &speakers,
+                    &config,
+                    &ser_classic::SVM_C_GRID,
+                    // Fewer folds when there are fewer speakers (tiny corpora).
+                    ser_classic::DEFAULT_INNER_FOLDS.min(
+                        speakers
+                            .iter()
+                            .collect::<std::collections::BTreeSet<_>>()
+                            .len(),
+                    ),
+                    args.seed,
+                )
+                .with_context(|| format!("fold {}: choosing the SVM's C", split.fold + 1))?;
+                let scores: Vec<String> = selection
+                    .scores
+                    .iter()
+                    .map(|(c, uar)| format!("C {c}: {uar:.3}"))
+                    .collect();
+                eprintln!(
+                    "fold {}: C = {} by {}-fold cross-validation over the training speakers \
+                     (UAR {})",
+                    split.fold + 1,
+                    selection.best_c,
+                    selection.n_folds,
+                    scores.join(", ")
+                );
+                selection.best_c
+            }
+        };
+        if let ser_classic::ModelConfig::Svm(svm) = &mut config.model {
+            svm.c = c;
+        }
+    }
     // Augmented copies of training utterances join the training set.
     if let Some(set) = augmented {
         for (k, &source) in set.source.iter().enumerate() {
@@ -622,14 +698,6 @@ fn train_classic_fold(
             );
         }
     }
-    let mut config = ClassicConfig::new(kind.default_config(), spec);
-    config.speaker_norm = args.speaker_norm;
-    config.class_names = info
-        .label_map
-        .names()
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
     let model = ClassicModel::fit(&x, &y, &config, args.seed)
         .with_context(|| format!("cannot fit {kind} on fold {}", split.fold + 1))?;
     let seconds = start.elapsed().as_secs_f64();

@@ -18,7 +18,7 @@
 //!   torch CNN+BiLSTM); prints the medians and ratios and writes
 //!   `results/benchmarks/predict.json`.
 //! - `bench-train [--steps N]`: a training step (batch 32) and inference (batch 1 and 32) of
-//!   the original's deep models with burn-flex (`cargo bench -p ser-trainer --bench steps`)
+//!   the original's deep models with burn-flex (`cargo bench --workspace --bench steps`)
 //!   and with PyTorch (`xtask/scripts/bench_torch.py`, 2 threads) in the same run; prints the
 //!   ratios and writes `results/benchmarks/train.json`.
 //! - `results [--data DIR] [--deep] [--only NAME]`: the model comparison of `results/`. Trains

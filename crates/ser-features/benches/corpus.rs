@@ -1,7 +1,7 @@
 //! Feature extraction over a whole corpus: decode, resample to the preset's rate, extract.
 //!
 //! ```text
-//! cargo bench -p ser-features --bench corpus -- DIR [--preset seed|speech16k] [--threads N]
+//! cargo bench --workspace --bench corpus -- DIR [--preset seed|speech16k] [--threads N]
 //! ```
 //!
 //! Prints one JSON object: files, seconds, files per second, threads. `cargo xtask bench-features`

@@ -2,7 +2,7 @@
 //! backend, as `cargo xtask bench-train` compares them with PyTorch.
 //!
 //! ```text
-//! cargo bench -p ser-trainer --bench steps -- [--steps N] [--model NAME]...
+//! cargo bench --workspace --bench steps -- [--steps N] [--model NAME]...
 //! ```
 //! Models (the original's inputs, 128 frames): `cnn-lstm-original` on the 174 rows; `lstm`,
 //! `gru`, `rnn`, `cnn` on the 40 MFCC rows. For each: one training step at batch 32 (forward,

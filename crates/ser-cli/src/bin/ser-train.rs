@@ -121,8 +121,8 @@ struct Args {
     /// Early-stopping patience in epochs (0 disables early stopping).
     #[arg(long, default_value_t = 10)]
     patience: usize,
-    /// Where to train: cpu (burn's flex backend), or cuda / cuda:N in builds with the `cuda`
-    /// feature.
+    /// Where to train: cpu (burn's flex backend); cuda / cuda:N in builds with the `cuda`
+    /// feature; wgpu / wgpu:N / wgpu:cpu (software adapter) in builds with the `wgpu` feature.
     #[arg(long, default_value = "cpu")]
     device: String,
     /// Seed of initialisation, shuffling and dropout.

@@ -624,11 +624,12 @@ fn train_classic_fold(
     }
     // Each speaker's statistics come from their original utterances; augmented copies are
     // normalised with the statistics of their source's speaker.
-    let speakers = if args.speaker_norm {
-        let speakers = indices
-            .iter()
-            .map(|&i| speaker_of(i))
-            .collect::<Result<Vec<_>>>()?;
+    // The speaker of each original utterance, for speaker normalisation and the choice of C.
+    let speakers = indices
+        .iter()
+        .map(|&i| speaker_of(i))
+        .collect::<Result<Vec<_>>>()?;
+    let normalizer = if args.speaker_norm {
         let normalizer = SpeakerNormalizer::normalize_in_place(&mut x, &speakers)
             .with_context(|| format!("fold {}: speaker normalisation", split.fold + 1))?;
         Some(normalizer)
@@ -639,10 +640,6 @@ fn train_classic_fold(
         let c = match parse_svm_c(args.svm_c.as_deref())? {
             Some(c) => c,
             None => {
-                let speakers = indices
-                    .iter()
-                    .map(|&i| speaker_of(i))
-                    .collect::<Result<Vec<_>>>()?;
                 let selection = ser_classic::select_svm_c(
                     &x,
                     &y,
@@ -686,7 +683,7 @@ fn train_classic_fold(
                 .features(k)
                 .with_context(|| format!("augmented copy {k} is missing"))?;
             let pooled = spec.pool_slice(features, None)?;
-            x.push(match &speakers {
+            x.push(match &normalizer {
                 Some(normalizer) => normalizer.apply(speaker_of(source)?, &pooled)?,
                 None => pooled,
             });

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{N_ACTORS, N_EMOTIONS, run, text, write_corpus};
+use common::{N_ACTORS, N_EMOTIONS, read_json, run, text, write_corpus};
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
@@ -22,11 +22,6 @@ fn assert_png(path: &Path) {
     let svg_text =
         std::fs::read_to_string(&svg).unwrap_or_else(|e| panic!("{}: {e}", svg.display()));
     assert!(svg_text.contains("<svg"), "{} is not an SVG", svg.display());
-}
-
-fn read_json(path: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[test]

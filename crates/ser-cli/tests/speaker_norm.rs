@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{run, s, text};
+use common::{read_json, run, s, text};
 
 const RATE_HZ: u32 = 16_000;
 const N_ACTORS: u32 = 6;
@@ -36,10 +36,6 @@ fn write_corpus(root: &Path) {
             }
         }
     }
-}
-
-fn read_json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 #[test]

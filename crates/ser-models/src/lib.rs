@@ -25,6 +25,7 @@
 
 pub mod architectures;
 mod error;
+pub mod fused;
 pub mod layers;
 mod presets;
 pub mod recurrent;

@@ -27,6 +27,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::ModelError;
+use crate::fused;
 
 /// The recurrent cell of a [`BiRecurrent`] stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -153,6 +154,22 @@ impl BiRecurrent {
     /// - input: `[n_frames, batch, d_input]`
     /// - output: `[n_frames, batch, 2 * d_hidden]`, forward-direction channels first.
     pub fn forward(&self, input: Tensor<3>) -> Tensor<3> {
+        if !fused::supported(&input.device()) {
+            return self.forward_composed(input);
+        }
+        let mut x = input;
+        for (index, layer) in self.layers.iter().enumerate() {
+            if index > 0 {
+                x = self.dropout.forward(x);
+            }
+            x = layer.forward_fused(x);
+        }
+        x
+    }
+
+    /// [`BiRecurrent::forward`] composed of burn tensor operations, step by step: the path of
+    /// backends without the fused operation (and the reference the fused one is tested against).
+    pub fn forward_composed(&self, input: Tensor<3>) -> Tensor<3> {
         let mut sequence = Vec::with_capacity(input.dims()[0]);
         split_time(input, &mut sequence);
         let n_layers = self.layers.len();
@@ -243,6 +260,27 @@ impl BiRecurrentLayer {
     /// - input: `[n_frames, batch, d_input]`
     /// - output: `[n_frames, batch, 2 * d_hidden]`
     pub fn forward(&self, input: Tensor<3>) -> Tensor<3> {
+        if fused::supported(&input.device()) {
+            self.forward_fused(input)
+        } else {
+            self.forward_composed(input)
+        }
+    }
+
+    /// [`BiRecurrentLayer::forward`] as one fused operation (flex only, see [`crate::fused`]).
+    fn forward_fused(&self, input: Tensor<3>) -> Tensor<3> {
+        fused::bi_recurrent(
+            input,
+            self.input_weight.val(),
+            self.input_bias.val(),
+            self.hidden_weight.val(),
+            self.hidden_bias.val(),
+            self.cell,
+        )
+    }
+
+    /// [`BiRecurrentLayer::forward`] composed of burn tensor operations, step by step.
+    pub fn forward_composed(&self, input: Tensor<3>) -> Tensor<3> {
         let mut sequence = Vec::with_capacity(input.dims()[0]);
         split_time(input, &mut sequence);
         assemble_output(self.run(&sequence))
@@ -853,6 +891,58 @@ mod tests {
                 x_grad_burn,
                 1e-5,
             );
+        }
+    }
+
+    /// The fused operation (flex's path) and the composition of burn operations (every other
+    /// backend's) agree on a two-layer stack, swapped-axis (non-contiguous) input included:
+    /// outputs and the gradients of the input and of every parameter, to 1e-5.
+    #[test]
+    fn fused_and_composed_paths_agree_with_their_gradients() {
+        let device = device().autodiff();
+        assert!(fused::supported(&device) && fused::supported(&device.clone().inner()));
+        let (n_frames, batch, d_input, hidden) = (11, 3, 5, 4);
+        for cell in [RecurrentCell::Rnn, RecurrentCell::Lstm, RecurrentCell::Gru] {
+            let stack = BiRecurrentConfig::new(cell, d_input, hidden)
+                .with_n_layers(2)
+                .init(&device)
+                .unwrap();
+            let x = Tensor::<3>::random(
+                [batch, n_frames, d_input],
+                Distribution::Uniform(-1.5, 1.5),
+                &device,
+            );
+            let probe = Tensor::<3>::random(
+                [n_frames, batch, 2 * hidden],
+                Distribution::Uniform(-1.0, 1.0),
+                &device,
+            );
+            let run = |fused_path: bool| {
+                let x = Tensor::<3>::from_data(x.to_data(), &device).require_grad();
+                let input = x.clone().swap_dims(0, 1);
+                let out = if fused_path {
+                    stack.forward(input)
+                } else {
+                    stack.forward_composed(input)
+                };
+                let grads = out.clone().mul(probe.clone()).sum().backward();
+                let mut values = vec![host(out), host(x.grad(&grads).unwrap())];
+                for layer in &stack.layers {
+                    for param in [
+                        &layer.input_weight,
+                        &layer.input_bias,
+                        &layer.hidden_weight,
+                        &layer.hidden_bias,
+                    ] {
+                        values.push(host(param.val().grad(&grads).unwrap()));
+                    }
+                }
+                values
+            };
+            let (fused_values, composed_values) = (run(true), run(false));
+            for (k, (got, want)) in fused_values.into_iter().zip(composed_values).enumerate() {
+                assert_close(&format!("{cell} value {k}"), got, want, 1e-5);
+            }
         }
     }
 

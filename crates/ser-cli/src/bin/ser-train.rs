@@ -69,6 +69,12 @@ struct Args {
     /// speech16k (16 kHz, 25 ms windows, 10 ms hops, 300 frames).
     #[arg(long, default_value = "seed")]
     preset: String,
+    /// Frames of every feature matrix, replacing the preset's (seed: 128 = 2.97 s): longer
+    /// clips are cropped to their first N frames, shorter ones padded. Utterance statistics of
+    /// classical models leave the padding out, so a length that covers the longest clip
+    /// (e.g. 256 = 5.9 s with seed) pools each whole utterance.
+    #[arg(long, value_name = "N")]
+    frames: Option<usize>,
     /// Rows the model sees: full (174), mfcc (40), mfcc-deltas (120), mel-db (40).
     #[arg(long, default_value = "full")]
     features: FeatureSet,
@@ -334,7 +340,13 @@ fn run(args: Args) -> Result<()> {
     }
     let augment = (augment != AugmentConfig::default()).then_some(augment);
     let device = ser_trainer::parse_device(&args.device).context("--device")?;
-    let feature_config = FeatureConfig::preset(&args.preset)?;
+    let mut feature_config = FeatureConfig::preset(&args.preset)?;
+    if let Some(frames) = args.frames {
+        feature_config.n_frames = frames;
+        feature_config
+            .validate()
+            .with_context(|| format!("--frames {frames}"))?;
+    }
     let splits = protocol.splits(&corpus)?;
     let folds: Vec<usize> = match args.fold.as_str() {
         "all" => (0..splits.len()).collect(),
@@ -354,8 +366,9 @@ fn run(args: Args) -> Result<()> {
         };
         let augmented = if augment.is_some() { "-augmented" } else { "" };
         let speaker = if args.speaker_norm { "-spknorm" } else { "" };
+        let frames = args.frames.map(|f| format!("-f{f}")).unwrap_or_default();
         PathBuf::from("results/runs").join(format!(
-            "{}-{features}-{}-{}{speaker}{augmented}",
+            "{}-{features}-{}{frames}-{}{speaker}{augmented}",
             args.model,
             args.preset,
             protocol.name()

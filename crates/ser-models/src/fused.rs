@@ -548,47 +548,61 @@ fn backward_direction(saved: &Saved, direction: usize, grad_out: &[f32]) -> Dire
         let mut dh_direct = vec![0.0_f32; if gru { batch * hidden } else { 0 }];
         for b in 0..batch {
             let row = t * batch + b;
+            let span = b * hidden..(b + 1) * hidden;
             let act = &trace.acts[row * gates..(row + 1) * gates];
             let d_pre = &mut d_input_side[row * gates..(row + 1) * gates];
             let grad = &grad_out[row * 2 * hidden + direction * hidden..][..hidden];
-            for j in 0..hidden {
-                let k = b * hidden + j;
-                let dh = grad[j] + dh_next[k];
-                match dims.cell {
-                    RecurrentCell::Rnn => {
-                        let h = act[j];
-                        d_pre[j] = dh * (1.0 - h * h);
+            // dh = gradient from the output + gradient from the next step, in dh_next.
+            let dh = &mut dh_next[span.clone()];
+            for (d, g) in dh.iter_mut().zip(grad) {
+                *d += g;
+            }
+            let dh = &dh_next[span.clone()];
+            match dims.cell {
+                RecurrentCell::Rnn => {
+                    for ((d, &h), &dh) in d_pre.iter_mut().zip(act).zip(dh) {
+                        *d = dh * (1.0 - h * h);
                     }
-                    RecurrentCell::Lstm => {
-                        let (i, f, o, g) = (
-                            act[j],
-                            act[hidden + j],
-                            act[2 * hidden + j],
-                            act[3 * hidden + j],
-                        );
-                        let tanh_c = tanh(trace.aux[row * hidden + j]);
-                        let dc = dc_next[k] + dh * o * (1.0 - tanh_c * tanh_c);
-                        d_pre[j] = dc * g * i * (1.0 - i);
-                        d_pre[hidden + j] = dc * c_prev[k] * f * (1.0 - f);
-                        d_pre[2 * hidden + j] = dh * tanh_c * o * (1.0 - o);
-                        d_pre[3 * hidden + j] = dc * i * (1.0 - g * g);
-                        dc_next[k] = dc * f;
+                }
+                RecurrentCell::Lstm => {
+                    let (i, rest) = act.split_at(hidden);
+                    let (f, rest) = rest.split_at(hidden);
+                    let (o, g) = rest.split_at(hidden);
+                    let (d_i, rest) = d_pre.split_at_mut(hidden);
+                    let (d_f, rest) = rest.split_at_mut(hidden);
+                    let (d_o, d_g) = rest.split_at_mut(hidden);
+                    let c = &trace.aux[row * hidden..(row + 1) * hidden];
+                    let c_prev = &c_prev[span.clone()];
+                    let dc_next = &mut dc_next[span.clone()];
+                    for j in 0..hidden {
+                        let tanh_c = tanh(c[j]);
+                        let dc = dc_next[j] + dh[j] * o[j] * (1.0 - tanh_c * tanh_c);
+                        d_i[j] = dc * g[j] * i[j] * (1.0 - i[j]);
+                        d_f[j] = dc * c_prev[j] * f[j] * (1.0 - f[j]);
+                        d_o[j] = dh[j] * tanh_c * o[j] * (1.0 - o[j]);
+                        d_g[j] = dc * i[j] * (1.0 - g[j] * g[j]);
+                        dc_next[j] = dc * f[j];
                     }
-                    RecurrentCell::Gru => {
-                        let (r, z, n) = (act[j], act[hidden + j], act[2 * hidden + j]);
-                        let recurrent_n = trace.aux[row * hidden + j];
-                        let da_n = dh * (1.0 - z) * (1.0 - n * n);
-                        let da_r = da_n * recurrent_n * r * (1.0 - r);
-                        let da_z = dh * (h_prev[k] - n) * z * (1.0 - z);
-                        d_pre[j] = da_r;
-                        d_pre[hidden + j] = da_z;
-                        d_pre[2 * hidden + j] = da_n;
-                        let d_rec = &mut d_hidden_side[row * gates..(row + 1) * gates];
-                        d_rec[j] = da_r;
-                        d_rec[hidden + j] = da_z;
-                        d_rec[2 * hidden + j] = da_n * r;
-                        dh_direct[k] = dh * z;
+                }
+                RecurrentCell::Gru => {
+                    let (r, rest) = act.split_at(hidden);
+                    let (z, n) = rest.split_at(hidden);
+                    let (d_r, rest) = d_pre.split_at_mut(hidden);
+                    let (d_z, d_n) = rest.split_at_mut(hidden);
+                    let d_rec = &mut d_hidden_side[row * gates..(row + 1) * gates];
+                    let (d_rec_rz, d_rec_n) = d_rec.split_at_mut(2 * hidden);
+                    let recurrent_n = &trace.aux[row * hidden..(row + 1) * hidden];
+                    let h_prev = &h_prev[span.clone()];
+                    let direct = &mut dh_direct[span];
+                    for j in 0..hidden {
+                        let da_n = dh[j] * (1.0 - z[j]) * (1.0 - n[j] * n[j]);
+                        d_r[j] = da_n * recurrent_n[j] * r[j] * (1.0 - r[j]);
+                        d_z[j] = dh[j] * (h_prev[j] - n[j]) * z[j] * (1.0 - z[j]);
+                        d_n[j] = da_n;
+                        d_rec_n[j] = da_n * r[j];
+                        direct[j] = dh[j] * z[j];
                     }
+                    d_rec_rz.copy_from_slice(&d_pre[..2 * hidden]);
                 }
             }
         }

@@ -352,6 +352,24 @@ const ROWS: &[Row] = &[
         ],
     },
     Row {
+        name: "svm-full-stats-seed-f256-cauto",
+        deep: false,
+        flags: &[
+            "--model",
+            "svm",
+            "--features",
+            "full",
+            "--pooling",
+            "stats",
+            "--preset",
+            "seed",
+            "--frames",
+            "256",
+            "--svm-c",
+            "auto",
+        ],
+    },
+    Row {
         name: "svm-full-stats-seed-augmented-cauto",
         deep: false,
         flags: &[

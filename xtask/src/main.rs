@@ -740,6 +740,68 @@ const ROWS: &[Row] = &[
         deep: true,
         flags: &["--model", "cnn", "--features", "mfcc", "--preset", "seed"],
     },
+    Row {
+        name: "rnn-mfcc-seed-original-split",
+        deep: true,
+        flags: &[
+            "--model",
+            "rnn",
+            "--features",
+            "mfcc",
+            "--preset",
+            "seed",
+            "--protocol",
+            "original-split",
+        ],
+    },
+    Row {
+        name: "gru-mfcc-seed-original-split",
+        deep: true,
+        flags: &[
+            "--model",
+            "gru",
+            "--features",
+            "mfcc",
+            "--preset",
+            "seed",
+            "--protocol",
+            "original-split",
+        ],
+    },
+    Row {
+        name: "lstm-mfcc-seed-original-split",
+        deep: true,
+        flags: &[
+            "--model",
+            "lstm",
+            "--features",
+            "mfcc",
+            "--preset",
+            "seed",
+            "--protocol",
+            "original-split",
+        ],
+    },
+    Row {
+        name: "cnn-full-seed",
+        deep: true,
+        flags: &["--model", "cnn", "--features", "full", "--preset", "seed"],
+    },
+    Row {
+        name: "rnn-full-seed",
+        deep: true,
+        flags: &["--model", "rnn", "--features", "full", "--preset", "seed"],
+    },
+    Row {
+        name: "gru-full-seed",
+        deep: true,
+        flags: &["--model", "gru", "--features", "full", "--preset", "seed"],
+    },
+    Row {
+        name: "lstm-full-seed",
+        deep: true,
+        flags: &["--model", "lstm", "--features", "full", "--preset", "seed"],
+    },
 ];
 
 fn results(args: &[String]) -> Result<()> {

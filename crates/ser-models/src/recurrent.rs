@@ -901,8 +901,13 @@ mod tests {
     fn fused_and_composed_paths_agree_with_their_gradients() {
         let device = device().autodiff();
         assert!(fused::supported(&device) && fused::supported(&device.clone().inner()));
-        let (n_frames, batch, d_input, hidden) = (11, 3, 5, 4);
-        for cell in [RecurrentCell::Rnn, RecurrentCell::Lstm, RecurrentCell::Gru] {
+        // One frame of one item, and a longer sequence of a small batch.
+        let shapes = [(1, 1, 2, 3), (11, 3, 5, 4)];
+        for (cell, (n_frames, batch, d_input, hidden)) in
+            [RecurrentCell::Rnn, RecurrentCell::Lstm, RecurrentCell::Gru]
+                .into_iter()
+                .flat_map(|cell| shapes.map(|shape| (cell, shape)))
+        {
             let stack = BiRecurrentConfig::new(cell, d_input, hidden)
                 .with_n_layers(2)
                 .init(&device)

@@ -1,7 +1,9 @@
 //! Mel scale, mel filter banks, decibels and the DCT behind MFCCs.
 
-/// Dot product with 8 independent partial sums, which the compiler turns into SIMD code
-/// (a single running sum cannot be vectorised without reassociating it).
+/// `sum a[i] * b[i]` in f32 with eight independent partial sums, which the compiler turns into
+/// SIMD lanes (a single running sum is a dependency chain it may not reorder). The summation
+/// order differs from a sequential loop by rounding only, as BLAS's `sdot` (which librosa's
+/// `np.dot` of float32 arrays calls) does.
 #[inline]
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0_f32; 8];
@@ -120,7 +122,7 @@ impl MelFilterbank {
     /// Mel energies of one power-spectrum frame into `out` (`n_mels` values).
     pub fn apply(&self, power: &[f32], out: &mut [f32]) {
         for ((start, weights), o) in self.filters.iter().zip(out.iter_mut()) {
-            *o = dot_f32(weights, &power[*start..*start + weights.len()]);
+            *o = dot(weights, &power[*start..*start + weights.len()]);
         }
     }
 }
@@ -139,29 +141,6 @@ pub fn power_to_db_in_place(values: &mut [f32], reference: f32, top_db: f32) {
     for v in values.iter_mut() {
         *v = v.max(floor);
     }
-}
-
-/// `sum a[i] * b[i]` in f32 with eight independent partial sums, which the compiler turns into
-/// SIMD lanes (a single running sum is a dependency chain it may not reorder). The summation
-/// order differs from a sequential loop by rounding only, as BLAS's `sdot` (which librosa's
-/// `np.dot` of float32 arrays calls) does.
-#[inline]
-pub(crate) fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
-    const LANES: usize = 8;
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [0.0_f32; LANES];
-    let chunks = n / LANES;
-    for (ca, cb) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
-        for k in 0..LANES {
-            acc[k] += ca[k] * cb[k];
-        }
-    }
-    let mut tail = 0.0_f32;
-    for i in chunks * LANES..n {
-        tail += a[i] * b[i];
-    }
-    acc.iter().sum::<f32>() + tail
 }
 
 /// Orthonormal DCT-II basis, the first `n_out` rows, as `scipy.fft.dct(x, type=2, norm="ortho")`
@@ -201,7 +180,7 @@ impl DctII {
     /// Transforms `input` (`n_in` values) into `out` (`n_out` values).
     pub fn apply(&self, input: &[f32], out: &mut [f32]) {
         for (row, o) in self.basis.chunks_exact(self.n_in).zip(out.iter_mut()) {
-            *o = dot_f32(row, input);
+            *o = dot(row, input);
         }
     }
 }

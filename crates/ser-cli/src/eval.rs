@@ -942,6 +942,19 @@ pub fn compare(
         md.push('\n');
     }
     md.push_str("\nMean ± population standard deviation over the evaluated folds.\n");
+    let total_s: f64 = rows
+        .iter()
+        .filter_map(|r| {
+            r.training_time_s
+                .map(|t| t.mean * r.n_folds_evaluated as f64)
+        })
+        .sum();
+    let _ = writeln!(
+        md,
+        "Training time of all rows together: {} (every evaluated fold; fitting and training \
+         epochs only, feature extraction and evaluation excluded).",
+        format_duration(total_s)
+    );
     write_atomic(
         &out_dir.join(format!("{COMPARISON_STEM}.md")),
         md.as_bytes(),
@@ -1004,8 +1017,29 @@ fn run_names(rows: &[Summary]) -> Vec<String> {
     names
 }
 
+/// `1 h 05 min` or `42 s`-style text for a number of seconds.
+fn format_duration(seconds: f64) -> String {
+    let total = seconds.max(0.0).round() as u64;
+    let (hours, minutes, secs) = (total / 3600, total % 3600 / 60, total % 60);
+    if hours > 0 {
+        format!("{hours} h {minutes:02} min")
+    } else if minutes > 0 {
+        format!("{minutes} min {secs:02} s")
+    } else {
+        format!("{secs} s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn durations_read_as_hours_minutes_seconds() {
+        assert_eq!(super::format_duration(42.4), "42 s");
+        assert_eq!(super::format_duration(125.0), "2 min 05 s");
+        assert_eq!(super::format_duration(3.0 * 3600.0 + 65.0), "3 h 01 min");
+        assert_eq!(super::format_duration(-1.0), "0 s");
+    }
+
     use super::*;
 
     #[test]

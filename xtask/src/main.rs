@@ -388,6 +388,36 @@ const ROWS: &[Row] = &[
         ],
     },
     Row {
+        name: "mlp-full-stats-seed",
+        deep: false,
+        flags: &[
+            "--model",
+            "mlp",
+            "--features",
+            "full",
+            "--pooling",
+            "stats",
+            "--preset",
+            "seed",
+        ],
+    },
+    Row {
+        name: "mlp-full-stats-seed-augmented",
+        deep: false,
+        flags: &[
+            "--model",
+            "mlp",
+            "--features",
+            "full",
+            "--pooling",
+            "stats",
+            "--preset",
+            "seed",
+            "--augment",
+            "original",
+        ],
+    },
+    Row {
         name: "svm-full-meanstd-seed-spknorm",
         deep: false,
         flags: &[

@@ -1,6 +1,7 @@
 //! Classical speech-emotion baselines: an RBF support-vector machine, a random forest and
 //! k-nearest neighbours on utterance-level statistics of frame features, the models the
-//! original project compared its deep networks with.
+//! original project compared its deep networks with, and a small perceptron ensemble on the
+//! same statistics.
 //!
 //! The pipeline of a [`ClassicModel`]:
 //! 1. [`FeatureSpec`]: a feature matrix (from `ser-features`) becomes one vector per utterance:
@@ -10,13 +11,15 @@
 //! 2. [`Standardizer`]: zero mean, unit variance with the training set's statistics only;
 //! 3. a classifier: [`SvmModel`] (one-vs-rest RBF machines solved by SMO on a shared kernel
 //!    matrix, checked against `linfa-svm`; temperature-scaled softmax probabilities),
-//!    [`RandomForest`] (CART trees, vote fractions) or [`Knn`] (`linfa-nn` index, weighted
-//!    vote fractions).
+//!    [`RandomForest`] (CART trees, vote fractions), [`Knn`] (`linfa-nn` index, weighted
+//!    vote fractions) or [`Mlp`] (an ensemble of one-hidden-layer perceptrons trained as
+//!    scikit-learn's `MLPClassifier`, mean probabilities).
 //!
 //! Every classifier implements [`Classifier`]: `fit(x, y, config, seed)`, `predict_proba`
 //! (rows sum to 1) and `predict` (the argmax of `predict_proba`, lowest class on ties). The
 //! same seed gives the same model and the same predictions. Hyper-parameters default to
-//! scikit-learn's (`SVC()`, `RandomForestClassifier()`, `KNeighborsClassifier()`).
+//! scikit-learn's (`SVC()`, `RandomForestClassifier()`, `KNeighborsClassifier()`;
+//! `MLPClassifier(alpha=1.0)` with 5 members).
 //! [`ClassicModel::save`] writes everything needed to use the model again into a run folder.
 //!
 //! ```
@@ -41,6 +44,7 @@
 mod error;
 pub mod forest;
 pub mod knn;
+pub mod mlp;
 mod model;
 pub mod pooling;
 mod samples;
@@ -52,6 +56,7 @@ pub mod tuning;
 pub use error::{ClassicError, Result};
 pub use forest::{ForestConfig, MaxFeatures, RandomForest};
 pub use knn::{Knn, KnnConfig, NeighbourIndex, Weighting};
+pub use mlp::{Mlp, MlpConfig};
 pub use model::{
     ClassicConfig, ClassicModel, FORMAT_VERSION, FittedModel, MODEL_FILE_NAME, ModelConfig,
     ModelKind,

@@ -13,6 +13,7 @@ use crate::Classifier;
 use crate::error::{ClassicError, Result};
 use crate::forest::{ForestConfig, RandomForest};
 use crate::knn::{Knn, KnnConfig};
+use crate::mlp::{Mlp, MlpConfig};
 use crate::pooling::FeatureSpec;
 use crate::samples::Samples;
 use crate::standardize::Standardizer;
@@ -24,7 +25,7 @@ pub const MODEL_FILE_NAME: &str = "classic-model.json";
 /// Version of the saved-model format this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// The three classical model families.
+/// The model families on utterance statistics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ModelKind {
@@ -34,18 +35,26 @@ pub enum ModelKind {
     RandomForest,
     /// K-nearest neighbours.
     Knn,
+    /// An ensemble of one-hidden-layer perceptrons.
+    Mlp,
 }
 
 impl ModelKind {
-    /// Every kind, in the order the original project reported them.
-    pub const ALL: [ModelKind; 3] = [ModelKind::Svm, ModelKind::RandomForest, ModelKind::Knn];
+    /// Every kind: the original project's three, in its order, then the perceptrons.
+    pub const ALL: [ModelKind; 4] = [
+        ModelKind::Svm,
+        ModelKind::RandomForest,
+        ModelKind::Knn,
+        ModelKind::Mlp,
+    ];
 
-    /// Kebab-case name (`svm`, `random-forest`, `knn`), as used by serde and `FromStr`.
+    /// Kebab-case name (`svm`, `random-forest`, `knn`, `mlp`), as used by serde and `FromStr`.
     pub fn name(self) -> &'static str {
         match self {
             ModelKind::Svm => "svm",
             ModelKind::RandomForest => "random-forest",
             ModelKind::Knn => "knn",
+            ModelKind::Mlp => "mlp",
         }
     }
 
@@ -55,6 +64,7 @@ impl ModelKind {
             ModelKind::Svm => ModelConfig::Svm(SvmConfig::default()),
             ModelKind::RandomForest => ModelConfig::RandomForest(ForestConfig::default()),
             ModelKind::Knn => ModelConfig::Knn(KnnConfig::default()),
+            ModelKind::Mlp => ModelConfig::Mlp(MlpConfig::default()),
         }
     }
 }
@@ -68,16 +78,18 @@ impl fmt::Display for ModelKind {
 impl FromStr for ModelKind {
     type Err = ClassicError;
 
-    /// Parses `svm`, `random-forest` (or `rf`, `forest`) and `knn`; ASCII case is ignored.
+    /// Parses `svm`, `random-forest` (or `rf`, `forest`), `knn` and `mlp`; ASCII case is
+    /// ignored.
     fn from_str(s: &str) -> Result<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
             "svm" => Ok(ModelKind::Svm),
             "random-forest" | "rf" | "forest" => Ok(ModelKind::RandomForest),
             "knn" => Ok(ModelKind::Knn),
+            "mlp" => Ok(ModelKind::Mlp),
             _ => Err(ClassicError::InvalidConfig {
                 field: "model.kind",
                 value: s.to_owned(),
-                reason: "must be svm, random-forest (rf) or knn",
+                reason: "must be svm, random-forest (rf), knn or mlp",
             }),
         }
     }
@@ -93,6 +105,8 @@ pub enum ModelConfig {
     RandomForest(ForestConfig),
     /// K-nearest neighbours.
     Knn(KnnConfig),
+    /// Perceptron ensemble.
+    Mlp(MlpConfig),
 }
 
 impl ModelConfig {
@@ -102,6 +116,7 @@ impl ModelConfig {
             ModelConfig::Svm(_) => ModelKind::Svm,
             ModelConfig::RandomForest(_) => ModelKind::RandomForest,
             ModelConfig::Knn(_) => ModelKind::Knn,
+            ModelConfig::Mlp(_) => ModelKind::Mlp,
         }
     }
 
@@ -114,6 +129,7 @@ impl ModelConfig {
             ModelConfig::Svm(c) => c.validate(),
             ModelConfig::RandomForest(c) => c.validate(),
             ModelConfig::Knn(c) => c.validate(),
+            ModelConfig::Mlp(c) => c.validate(),
         }
     }
 }
@@ -168,6 +184,8 @@ pub enum FittedModel {
     RandomForest(RandomForest),
     /// A fitted k-NN.
     Knn(Knn),
+    /// A fitted perceptron ensemble.
+    Mlp(Mlp),
 }
 
 impl FittedModel {
@@ -176,6 +194,7 @@ impl FittedModel {
             FittedModel::Svm(m) => m.n_features(),
             FittedModel::RandomForest(m) => m.n_features(),
             FittedModel::Knn(m) => m.n_features(),
+            FittedModel::Mlp(m) => m.n_features(),
         }
     }
 
@@ -184,6 +203,7 @@ impl FittedModel {
             FittedModel::Svm(m) => m.n_classes(),
             FittedModel::RandomForest(m) => m.n_classes(),
             FittedModel::Knn(m) => m.n_classes(),
+            FittedModel::Mlp(m) => m.n_classes(),
         }
     }
 
@@ -192,6 +212,7 @@ impl FittedModel {
             FittedModel::Svm(_) => ModelKind::Svm,
             FittedModel::RandomForest(_) => ModelKind::RandomForest,
             FittedModel::Knn(_) => ModelKind::Knn,
+            FittedModel::Mlp(_) => ModelKind::Mlp,
         }
     }
 
@@ -200,6 +221,7 @@ impl FittedModel {
             FittedModel::Svm(m) => Ok(m.proba_samples(x)),
             FittedModel::RandomForest(m) => Ok(m.proba_samples(x)),
             FittedModel::Knn(m) => m.proba_samples(x),
+            FittedModel::Mlp(m) => Ok(m.proba_samples(x)),
         }
     }
 
@@ -208,6 +230,7 @@ impl FittedModel {
             FittedModel::Svm(m) => m.validate(),
             FittedModel::RandomForest(m) => m.validate(),
             FittedModel::Knn(m) => m.validate(),
+            FittedModel::Mlp(m) => m.validate(),
         }
     }
 }
@@ -420,6 +443,7 @@ impl Classifier for ClassicModel {
                 FittedModel::RandomForest(RandomForest::fit_samples(&z, y, n, c, seed)?)
             }
             ModelConfig::Knn(c) => FittedModel::Knn(Knn::fit_samples(&z, y, n, c)?),
+            ModelConfig::Mlp(c) => FittedModel::Mlp(Mlp::fit_samples(&z, y, n, c, seed)?),
         };
         Ok(ClassicModel {
             format_version: FORMAT_VERSION,

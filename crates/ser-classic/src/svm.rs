@@ -432,10 +432,11 @@ fn fit_one_vs_rest(
     }
 }
 
-/// The support-vector pool on disk: little-endian IEEE binary16 in base64 when every value
-/// is a half-precision number (a quarter of the size of a JSON number list), else binary32
-/// in base64; both are exact. A plain list of numbers is read too.
-mod pool_codec {
+/// A list of `f32` values on disk (the support-vector pool, the weights of
+/// [`crate::mlp`]): little-endian IEEE binary16 in base64 when every value is a
+/// half-precision number (a quarter of the size of a JSON number list), else binary32 in
+/// base64; both are exact. A plain list of numbers is read too.
+pub(crate) mod pool_codec {
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
     use half::f16;
@@ -449,7 +450,7 @@ mod pool_codec {
         List(Vec<f32>),
     }
 
-    pub(super) fn serialize<S: Serializer>(pool: &[f32], s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(pool: &[f32], s: S) -> Result<S::Ok, S::Error> {
         let is_half = pool
             .iter()
             .all(|&v| f16::from_f32(v).to_f32().to_bits() == v.to_bits());
@@ -470,12 +471,12 @@ mod pool_codec {
         stored.serialize(s)
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
         let decode = |text: String, width: usize| {
             let bytes = STANDARD.decode(text).map_err(serde::de::Error::custom)?;
             if bytes.len() % width != 0 {
                 return Err(serde::de::Error::custom(format!(
-                    "support-vector pool: {} bytes is not a whole number of {width}-byte values",
+                    "stored values: {} bytes is not a whole number of {width}-byte values",
                     bytes.len()
                 )));
             }

@@ -14,6 +14,7 @@ use ser_features::{FeatureConfig, FeatureExtractor, FeatureMatrix, FeatureSet};
 use ser_trainer::Predictor;
 use serde::{Deserialize, Serialize};
 
+pub mod ensemble;
 pub mod eval;
 pub mod predict;
 
@@ -211,21 +212,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
 }
 
-/// The fitted classifier of a run folder: a burn network (`model.json` + weights) or a
-/// classical model (`classic-model.json`).
+/// The fitted classifier of a run folder: a burn network (`model.json` + weights), a
+/// classical model (`classic-model.json`) or an ensemble of other run folders
+/// (`ensemble.json`, see [`ensemble`]).
 #[derive(Debug)]
 pub enum Classifier {
     /// A deep network trained by `ser-trainer`.
     Deep(Box<Predictor>),
-    /// An SVM, random forest or k-NN from `ser-classic`.
+    /// An SVM, random forest, k-NN or perceptron ensemble from `ser-classic`.
     Classic(Box<ClassicModel>),
+    /// The weighted mean of several run folders' probabilities.
+    Ensemble(Box<ensemble::Ensemble>),
 }
 
 impl Classifier {
     /// Loads the classifier of `run_dir` and checks it against the run description: the
     /// number of inputs against the feature set, the number of outputs against the label map.
     pub fn load(run_dir: &Path, info: &RunInfo) -> Result<Classifier> {
-        let classifier = if run_dir.join(ser_classic::MODEL_FILE_NAME).is_file() {
+        let classifier = if run_dir.join(ensemble::ENSEMBLE_FILE).is_file() {
+            Classifier::Ensemble(Box::new(ensemble::Ensemble::load(run_dir, info)?))
+        } else if run_dir.join(ser_classic::MODEL_FILE_NAME).is_file() {
             let model = ClassicModel::load(run_dir).with_context(|| {
                 format!("{}: cannot load the classical model", run_dir.display())
             })?;
@@ -274,12 +280,14 @@ impl Classifier {
         match self {
             Classifier::Deep(p) => p.n_classes(),
             Classifier::Classic(m) => ser_classic::Classifier::n_classes(m.as_ref()),
+            Classifier::Ensemble(e) => e.n_classes(),
         }
     }
 
     /// The model input for one full feature matrix as extracted (all rows, `n_frames`
     /// frames): for a network the normalised rows of the feature set; for a classical model
-    /// the utterance statistics (it standardises them itself).
+    /// the utterance statistics (it standardises them itself); for an ensemble every member's
+    /// input, concatenated.
     pub fn prepare(&self, info: &RunInfo, mut matrix: FeatureMatrix) -> Result<Vec<f32>> {
         match self {
             Classifier::Deep(_) => {
@@ -287,6 +295,7 @@ impl Classifier {
                 Ok(matrix.select_rows(&info.rows()).data)
             }
             Classifier::Classic(m) => Ok(m.utterance_vector(&matrix, None)?),
+            Classifier::Ensemble(e) => e.prepare(&matrix),
         }
     }
 
@@ -298,6 +307,7 @@ impl Classifier {
         Ok(match self {
             Classifier::Deep(p) => p.predict_proba(inputs)?,
             Classifier::Classic(m) => ser_classic::Classifier::predict_proba(m.as_ref(), inputs)?,
+            Classifier::Ensemble(e) => e.predict_proba(inputs)?,
         })
     }
 }

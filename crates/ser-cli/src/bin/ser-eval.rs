@@ -3,6 +3,7 @@
 //! ```text
 //! ser-eval RUN_DIR...                       # a fold folder or a k-fold parent (fold-N/ inside)
 //! ser-eval --compare RUN_DIR... [--out DIR] # comparison.{md,csv,png,svg}
+//! ser-eval --ensemble RUN_DIR... --out DIR   # the mean of several runs' probabilities
 //! ```
 
 use std::path::PathBuf;
@@ -22,9 +23,23 @@ struct Args {
     runs: Vec<PathBuf>,
     /// Compare the runs (evaluating those without metrics.json first) instead of only
     /// evaluating them.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "ensemble")]
     compare: bool,
-    /// Output folder of --compare.
+    /// Make an ensemble of the runs (each a run folder or a k-fold parent, all on the same
+    /// split and feature extraction): --out gets one ensemble run folder per fold, averaging
+    /// the members' class probabilities, evaluated on the folds' test sides when they have
+    /// one. Usable like any run folder (ser-predict --model, --compare).
+    #[arg(long)]
+    ensemble: bool,
+    /// Weights of the --ensemble members, in order, comma-separated [default: equal].
+    #[arg(
+        long,
+        value_name = "W,W,...",
+        value_delimiter = ',',
+        requires = "ensemble"
+    )]
+    weights: Option<Vec<f32>>,
+    /// Output folder of --compare and --ensemble.
     #[arg(long, value_name = "DIR", default_value = ".")]
     out: PathBuf,
     #[command(flatten)]
@@ -46,6 +61,28 @@ fn run(args: Args) -> Result<()> {
         cache_dir: args.cache.cache_dir(),
         progress: true,
     };
+    if args.ensemble {
+        let command = std::env::args().collect::<Vec<_>>().join(" ");
+        let written =
+            ser_cli::ensemble::create(&args.runs, args.weights.as_deref(), &args.out, &command)?;
+        println!(
+            "ensemble of {} runs, {} fold(s) -> {}",
+            args.runs.len(),
+            written.len(),
+            args.out.display()
+        );
+        let info = ser_cli::RunInfo::load(&written[0])?;
+        if info.test_speakers.is_empty() {
+            println!(
+                "no test side (protocol {}): not evaluated",
+                info.protocol.name()
+            );
+            return Ok(());
+        }
+        let evaluation = eval::evaluate(&args.out, &options)?;
+        print!("{}", evaluation.summary_text());
+        return Ok(());
+    }
     if args.compare {
         let rows = eval::compare(&args.runs, &args.out, &options)?;
         for r in &rows {

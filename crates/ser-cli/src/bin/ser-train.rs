@@ -51,7 +51,7 @@ struct Args {
     summary: bool,
     /// Model: cnn, rnn, lstm, gru, cnn-lstm (our default variant), cnn-lstm-original, any
     /// variant name (rnn-mean, lstm-mean, gru-mean, cnn-lstm-mean, cnn-lstm-attention,
-    /// cnn-lstm-strided), or a classical baseline: svm, rf, knn.
+    /// cnn-lstm-strided), or a model on utterance statistics: svm, rf, knn, mlp.
     #[arg(long, default_value = "cnn-lstm")]
     model: String,
     /// Evaluation protocol: default (per corpus; RAVDESS: 6-fold leave-4-actors-out),
@@ -78,7 +78,7 @@ struct Args {
     /// Rows the model sees: full (174), mfcc (40), mfcc-deltas (120), mel-db (40).
     #[arg(long, default_value = "full")]
     features: FeatureSet,
-    /// Utterance statistics a classical model (svm, rf, knn) reads: mean (the original's, with
+    /// Utterance statistics a classical model (svm, rf, knn, mlp) reads: mean (the original's, with
     /// --features mfcc), mean-std, or stats (nine functionals per row: mean, std, min, max,
     /// 10/50/90th percentiles, skewness, kurtosis) [default: mean-std].
     #[arg(long)]
@@ -196,7 +196,7 @@ fn parse_model(name: &str) -> Result<ModelChoice> {
     canonical
         .parse::<ModelPreset>()
         .map(ModelChoice::Deep)
-        .map_err(|e| anyhow::anyhow!("unknown model {name:?}: {e}, svm, rf, knn"))
+        .map_err(|e| anyhow::anyhow!("unknown model {name:?}: {e}, svm, rf, knn, mlp"))
 }
 
 /// `--svm-c`: `None` for auto, `Some(c)` for a fixed value (1 when not given).
@@ -277,14 +277,14 @@ fn run(args: Args) -> Result<()> {
     let (mode, pooling) = match choice {
         ModelChoice::Deep(_) => {
             if args.pooling.is_some() {
-                bail!("--pooling applies to the classical models (svm, rf, knn) only");
+                bail!("--pooling applies to the classical models (svm, rf, knn, mlp) only");
             }
             if args.svm_c.is_some() {
                 bail!("--svm-c applies to --model svm only");
             }
             if args.speaker_norm {
                 bail!(
-                    "--speaker-norm applies to the classical models (svm, rf, knn) only; deep \
+                    "--speaker-norm applies to the classical models (svm, rf, knn, mlp) only; deep \
                      models normalise with --normalize global|utterance|none"
                 );
             }

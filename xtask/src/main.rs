@@ -24,8 +24,10 @@
 //! - `results [--data DIR] [--deep] [--only NAME]`: the model comparison of `results/`. Trains
 //!   every row of [`ROWS`] on the 6-fold leave-4-actors-out protocol with `ser-train` (rows
 //!   already finished are skipped, interrupted deep rows resumed; deep rows only with `--deep`),
+//!   builds the ensembles of [`ENSEMBLES`] from finished rows with `ser-eval --ensemble`,
 //!   publishes each finished row's aggregate into `results/models/<name>/` and writes
-//!   `results/comparison.{md,csv,png,svg}` with `ser-eval --compare`.
+//!   `results/comparison.{md,csv,png,svg}` with `ser-eval --compare`. `--only` an ensemble
+//!   trains its missing members first.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -834,6 +836,25 @@ const ROWS: &[Row] = &[
     },
 ];
 
+/// A row that averages the class probabilities of finished rows, fold by fold
+/// (`ser-eval --ensemble`): the members were trained and tested on the same folds.
+struct EnsembleRow {
+    name: &'static str,
+    members: &'static [&'static str],
+}
+
+/// The ensembles of the comparison: the two best rows of each family (statistics models, deep
+/// networks) on the 6-fold protocol.
+const ENSEMBLES: &[EnsembleRow] = &[EnsembleRow {
+    name: "ensemble-svm-mlp-gru-cnn",
+    members: &[
+        "svm-full-stats-seed-augmented-cauto",
+        "mlp-full-stats-seed-augmented",
+        "gru-full-seed",
+        "cnn-mfcc-seed",
+    ],
+}];
+
 fn results(args: &[String]) -> Result<()> {
     let data = option(args, "--data", DEFAULT_DATA);
     let only = option(args, "--only", "");
@@ -841,19 +862,29 @@ fn results(args: &[String]) -> Result<()> {
     if !Path::new(&data).is_dir() {
         bail!("{data}: not a folder (give the corpus with --data DIR)");
     }
-    if !only.is_empty() && !ROWS.iter().any(|r| r.name == only) {
+    let only_ensemble = ENSEMBLES.iter().find(|e| e.name == only);
+    if !only.is_empty() && only_ensemble.is_none() && !ROWS.iter().any(|r| r.name == only) {
         bail!(
             "--only {only}: no such row (rows: {})",
-            ROWS.iter().map(|r| r.name).collect::<Vec<_>>().join(", ")
+            ROWS.iter()
+                .map(|r| r.name)
+                .chain(ENSEMBLES.iter().map(|e| e.name))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
+    // `--only` an ensemble: its members (trained if needed), then the ensemble.
+    let wanted = |name: &str| match only_ensemble {
+        Some(e) => e.members.contains(&name),
+        None => only.is_empty() || name == only,
+    };
     // The whole workspace, as the tests build it: one set of features, no rebuild of burn.
     sh("cargo", &["build", "--release", "--workspace"])?;
     let bin = |name: &str| format!("target/release/{name}");
     let runs = Path::new("results/runs/comparison");
     let mut finished = Vec::new();
     for row in ROWS {
-        if !only.is_empty() && row.name != only {
+        if !wanted(row.name) {
             continue;
         }
         let run_dir = runs.join(row.name);
@@ -882,11 +913,51 @@ fn results(args: &[String]) -> Result<()> {
             sh(&bin("ser-train"), &flags)?;
         }
         if aggregate.is_file() {
-            publish(row, &run_dir)?;
+            let command = format!("ser-train --data DIR --fold all {}", row.flags.join(" "));
+            publish(row.name, &command, &run_dir)?;
             finished.push(run_dir);
         } else {
             eprintln!("{}: not trained (deep rows need --deep)", row.name);
         }
+    }
+    for ensemble in ENSEMBLES {
+        if !only.is_empty() && ensemble.name != only {
+            continue;
+        }
+        let run_dir = runs.join(ensemble.name);
+        let members: Vec<String> = ensemble
+            .members
+            .iter()
+            .map(|m| runs.join(m).to_string_lossy().into_owned())
+            .collect();
+        let missing: Vec<&str> = ensemble
+            .members
+            .iter()
+            .zip(&members)
+            .filter(|(_, dir)| !Path::new(dir).join("metrics.json").is_file())
+            .map(|(name, _)| *name)
+            .collect();
+        if !missing.is_empty() {
+            eprintln!(
+                "{}: not built (members not trained: {})",
+                ensemble.name,
+                missing.join(", ")
+            );
+            continue;
+        }
+        if !run_dir.join("metrics.json").is_file() {
+            let out = run_dir.to_string_lossy().into_owned();
+            let mut flags: Vec<&str> = vec!["--ensemble"];
+            flags.extend(members.iter().map(String::as_str));
+            flags.extend(["--out", out.as_str()]);
+            sh(&bin("ser-eval"), &flags)?;
+        }
+        let command = format!(
+            "ser-eval --ensemble {} --out DIR (the member rows' run folders)",
+            ensemble.members.join(" ")
+        );
+        publish(ensemble.name, &command, &run_dir)?;
+        finished.push(run_dir);
     }
     if finished.len() > 1 && only.is_empty() {
         let mut flags: Vec<String> = vec!["--compare".to_owned()];
@@ -901,8 +972,8 @@ fn results(args: &[String]) -> Result<()> {
 /// Copies what `results/models/<name>/` keeps of a finished k-fold run: the classification
 /// report, the aggregate metrics without the ROC curve points (the AUCs stay), the pooled
 /// confusion-matrix and ROC plots, and the training curves of fold 1 for deep models.
-fn publish(row: &Row, run_dir: &Path) -> Result<()> {
-    let dest = Path::new("results/models").join(row.name);
+fn publish(name: &str, command: &str, run_dir: &Path) -> Result<()> {
+    let dest = Path::new("results/models").join(name);
     std::fs::create_dir_all(&dest).with_context(|| format!("cannot create {}", dest.display()))?;
     let copy = |from: &Path, to: &str| -> Result<()> {
         let target = dest.join(to);
@@ -931,10 +1002,8 @@ fn publish(row: &Row, run_dir: &Path) -> Result<()> {
     let mut metrics: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{}: bad JSON", path.display()))?;
     strip_curve_points(&mut metrics);
-    let command = format!("ser-train --data DIR --fold all {}", row.flags.join(" "));
     metrics["reproduce"] = serde_json::Value::String(format!(
-        "cargo xtask results --only {} (runs: {command})",
-        row.name
+        "cargo xtask results --only {name} (runs: {command})"
     ));
     let target = dest.join("metrics.json");
     let tmp = dest.join(".metrics.json.tmp");

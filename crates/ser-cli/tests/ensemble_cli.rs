@@ -215,8 +215,16 @@ fn ensembles_of_mismatched_runs_are_refused_before_writing() {
     );
     let out_dir = tmp.path().join("ens");
     let cases: Vec<(Vec<PathBuf>, Vec<&str>, &str)> = vec![
-        (vec![four.clone(), two.clone()], vec![], "2 fold folders, but"),
-        (vec![two.clone(), four.clone()], vec![], "4 fold folders, but"),
+        (
+            vec![four.clone(), two.clone()],
+            vec![],
+            "2 fold folders, but",
+        ),
+        (
+            vec![two.clone(), four.clone()],
+            vec![],
+            "4 fold folders, but",
+        ),
         (
             vec![two.clone(), other_split.clone()],
             vec![],

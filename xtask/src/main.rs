@@ -28,6 +28,11 @@
 //!   publishes each finished row's aggregate into `results/models/<name>/` and writes
 //!   `results/comparison.{md,csv,png,svg}` with `ser-eval --compare`. `--only` an ensemble
 //!   trains its missing members first.
+//! - `default-model [--data DIR] [--work DIR]`: the shipped model of `results/default-model/`:
+//!   trains each member of [`DEFAULT_MODEL_MEMBERS`] on every actor (`--protocol
+//!   all-speakers`, runs in `--work`, default `results/runs/default-model/`, resumed when
+//!   present), copies what prediction needs of each into `results/default-model/members/` and
+//!   joins them with `ser-eval --ensemble`; the folder's README.md is kept.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -49,7 +54,7 @@ fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((command, rest)) = args.split_first() else {
         bail!(
-            "usage: cargo xtask <ci|test|golden|bench-features|bench-predict|bench-train|python-deps|results> [options]"
+            "usage: cargo xtask <ci|test|golden|bench-features|bench-predict|bench-train|python-deps|results|default-model> [options]"
         );
     };
     match command.as_str() {
@@ -59,6 +64,7 @@ fn run() -> Result<()> {
         "bench-features" => bench_features(rest),
         "python-deps" => python_deps(),
         "results" => results(rest),
+        "default-model" => default_model(rest),
         "bench-predict" => bench_predict(rest),
         "bench-train" => bench_train(rest),
         other => {
@@ -843,17 +849,190 @@ struct EnsembleRow {
     members: &'static [&'static str],
 }
 
-/// The ensembles of the comparison: the two best rows of each family (statistics models, deep
-/// networks) on the 6-fold protocol.
-const ENSEMBLES: &[EnsembleRow] = &[EnsembleRow {
-    name: "ensemble-svm-mlp-gru-cnn",
-    members: &[
-        "svm-full-stats-seed-augmented-cauto",
-        "mlp-full-stats-seed-augmented",
-        "gru-full-seed",
-        "cnn-mfcc-seed",
-    ],
-}];
+/// The ensembles of the comparison: `ensemble-svm-mlp-gru-cnn` takes the two best rows of each
+/// family (models on utterance statistics, deep networks on frames) on the 6-fold protocol; the
+/// others add or drop one member, to show what each gives.
+const ENSEMBLES: &[EnsembleRow] = &[
+    EnsembleRow {
+        name: "ensemble-svm-mlp",
+        members: &[
+            "svm-full-stats-seed-augmented-cauto",
+            "mlp-full-stats-seed-augmented",
+        ],
+    },
+    EnsembleRow {
+        name: "ensemble-svm-mlp-gru",
+        members: &[
+            "svm-full-stats-seed-augmented-cauto",
+            "mlp-full-stats-seed-augmented",
+            "gru-full-seed",
+        ],
+    },
+    EnsembleRow {
+        name: "ensemble-svm-mlp-gru-cnn",
+        members: &[
+            "svm-full-stats-seed-augmented-cauto",
+            "mlp-full-stats-seed-augmented",
+            "gru-full-seed",
+            "cnn-mfcc-seed",
+        ],
+    },
+    EnsembleRow {
+        name: "ensemble-svm-mlp-gru-cnn-cnnlstm",
+        members: &[
+            "svm-full-stats-seed-augmented-cauto",
+            "mlp-full-stats-seed-augmented",
+            "gru-full-seed",
+            "cnn-mfcc-seed",
+            "cnn-lstm-full-seed",
+        ],
+    },
+];
+
+/// The members of the shipped default model, the ensemble `ensemble-svm-mlp-gru-cnn` of the
+/// comparison retrained on every actor: (member folder name, `ser-train` flags besides
+/// `--data`, `--protocol` and `--out`).
+const DEFAULT_MODEL_MEMBERS: &[(&str, &[&str])] = &[
+    (
+        "svm",
+        &[
+            "--model",
+            "svm",
+            "--features",
+            "full",
+            "--pooling",
+            "stats",
+            "--preset",
+            "seed",
+            "--augment",
+            "original",
+            "--svm-c",
+            "auto",
+        ],
+    ),
+    (
+        "mlp",
+        &[
+            "--model",
+            "mlp",
+            "--features",
+            "full",
+            "--pooling",
+            "stats",
+            "--preset",
+            "seed",
+            "--augment",
+            "original",
+        ],
+    ),
+    (
+        "gru",
+        &["--model", "gru", "--features", "full", "--preset", "seed"],
+    ),
+    (
+        "cnn",
+        &["--model", "cnn", "--features", "mfcc", "--preset", "seed"],
+    ),
+];
+
+/// Files of a member run that prediction reads (the rest, checkpoints and reports, stay in
+/// the work folder).
+const MEMBER_FILES: &[&str] = &[
+    "ser-run.json",
+    "classic-model.json",
+    "model.json",
+    "model.bpk",
+];
+
+fn default_model(args: &[String]) -> Result<()> {
+    let data = option(args, "--data", DEFAULT_DATA);
+    let work = PathBuf::from(option(args, "--work", "results/runs/default-model"));
+    if !Path::new(&data).is_dir() {
+        bail!("{data}: not a folder (give the corpus with --data DIR)");
+    }
+    sh("cargo", &["build", "--release", "--workspace"])?;
+    for (name, member_flags) in DEFAULT_MODEL_MEMBERS {
+        let dir = work.join(name);
+        let out = dir.to_string_lossy().into_owned();
+        let mut flags = vec![
+            "--data",
+            data.as_str(),
+            "--protocol",
+            "all-speakers",
+            "--out",
+            out.as_str(),
+        ];
+        flags.extend_from_slice(member_flags);
+        if dir.join("ser-run.json").is_file() {
+            // Finished runs return at once; interrupted ones continue.
+            flags.push("--resume");
+        }
+        sh("target/release/ser-train", &flags)?;
+    }
+    // Build the new folder in place of the old one, restoring the old one on failure.
+    let target = Path::new("results/default-model");
+    let old = Path::new("results/.default-model.old");
+    if old.exists() {
+        std::fs::remove_dir_all(old).with_context(|| format!("cannot remove {}", old.display()))?;
+    }
+    if target.exists() {
+        std::fs::rename(target, old)
+            .with_context(|| format!("cannot move {} aside", target.display()))?;
+    }
+    let build = || -> Result<()> {
+        let mut members = Vec::new();
+        for (name, _) in DEFAULT_MODEL_MEMBERS {
+            let from = work.join(name);
+            let to = target.join("members").join(name);
+            std::fs::create_dir_all(&to)
+                .with_context(|| format!("cannot create {}", to.display()))?;
+            for file in MEMBER_FILES {
+                if from.join(file).is_file() {
+                    std::fs::copy(from.join(file), to.join(file)).with_context(|| {
+                        format!(
+                            "cannot copy {} to {}",
+                            from.join(file).display(),
+                            to.display()
+                        )
+                    })?;
+                }
+            }
+            members.push(to.to_string_lossy().into_owned());
+        }
+        let readme = old.join("README.md");
+        if readme.is_file() {
+            std::fs::copy(&readme, target.join("README.md"))
+                .context("cannot keep the default model's README.md")?;
+        }
+        let mut flags: Vec<&str> = vec!["--ensemble"];
+        flags.extend(members.iter().map(String::as_str));
+        flags.extend(["--out", "results/default-model"]);
+        sh("target/release/ser-eval", &flags)
+    };
+    match build() {
+        Ok(()) => {
+            if old.exists() {
+                std::fs::remove_dir_all(old)
+                    .with_context(|| format!("cannot remove {}", old.display()))?;
+            }
+            eprintln!("wrote {}", target.display());
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(target);
+            if old.exists() {
+                std::fs::rename(old, target).with_context(|| {
+                    format!(
+                        "{e:#}; and cannot restore {} from {}",
+                        target.display(),
+                        old.display()
+                    )
+                })?;
+            }
+            Err(e)
+        }
+    }
+}
 
 fn results(args: &[String]) -> Result<()> {
     let data = option(args, "--data", DEFAULT_DATA);

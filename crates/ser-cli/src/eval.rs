@@ -942,8 +942,10 @@ pub fn compare(
         md.push('\n');
     }
     md.push_str("\nMean ± population standard deviation over the evaluated folds.\n");
+    // An ensemble's time is its members' (other rows here), so it would count them twice.
     let total_s: f64 = rows
         .iter()
+        .filter(|r| r.label.model != crate::ensemble::ENSEMBLE_MODEL_NAME)
         .filter_map(|r| {
             r.training_time_s
                 .map(|t| t.mean * r.n_folds_evaluated as f64)
@@ -952,7 +954,8 @@ pub fn compare(
     let _ = writeln!(
         md,
         "Training time of all rows together: {} (every evaluated fold; fitting and training \
-         epochs only, feature extraction and evaluation excluded).",
+         epochs only, feature extraction and evaluation excluded; an ensemble's time is the sum \
+         of its members', which are rows themselves, so ensembles are not counted again).",
         format_duration(total_s)
     );
     write_atomic(

@@ -69,7 +69,7 @@ fn run() -> Result<()> {
         "bench-train" => bench_train(rest),
         other => {
             bail!(
-                "unknown command {other:?} (known: ci, test, golden, bench-features, bench-predict, bench-train, python-deps, results)"
+                "unknown command {other:?} (known: ci, test, golden, bench-features, bench-predict, bench-train, python-deps, results, default-model)"
             )
         }
     }

@@ -61,17 +61,19 @@ impl Chroma {
             .banks
             .entry(tuning_bin)
             .or_insert_with(|| chroma_filterbank(sr, n_fft, tuning_of(tuning_bin)));
-        for (frame, chroma) in power
-            .chunks_exact(n_bins)
-            .zip(out.chunks_exact_mut(N_CHROMA))
-        {
-            for (c, weights) in chroma.iter_mut().zip(bank.chunks_exact(n_bins)) {
-                *c = crate::mel::dot(weights, frame);
+        pulp::Arch::new().dispatch(|| {
+            for (frame, chroma) in power
+                .chunks_exact(n_bins)
+                .zip(out.chunks_exact_mut(N_CHROMA))
+            {
+                for (c, weights) in chroma.iter_mut().zip(bank.chunks_exact(n_bins)) {
+                    *c = crate::mel::dot(weights, frame);
+                }
+                let max = chroma.iter().fold(0.0_f32, |m, &v| m.max(v.abs()));
+                let length = if max < f32::MIN_POSITIVE { 1.0 } else { max };
+                chroma.iter_mut().for_each(|c| *c /= length);
             }
-            let max = chroma.iter().fold(0.0_f32, |m, &v| m.max(v.abs()));
-            let length = if max < f32::MIN_POSITIVE { 1.0 } else { max };
-            chroma.iter_mut().for_each(|c| *c /= length);
-        }
+        });
     }
 
     /// The tuning estimate in histogram bins (`tuning = -0.5 + bin * 0.01`).

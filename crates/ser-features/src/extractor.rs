@@ -91,21 +91,18 @@ impl FeatureExtractor {
         // MFCC: DCT-II of the log-mel spectrogram (ref 1.0, floored 80 dB below its maximum).
         let n_mm = cfg.mfcc_n_mels;
         self.log_mel.resize(n_frames * n_mm, 0.0);
-        for (frame, mel) in self
-            .power
-            .chunks_exact(n_bins)
-            .zip(self.log_mel.chunks_exact_mut(n_mm))
-        {
-            self.mfcc_mel.apply(frame, mel);
-        }
+        self.mfcc_mel
+            .apply_frames(&self.power, n_bins, &mut self.log_mel);
         power_to_db_in_place(&mut self.log_mel, 1.0, TOP_DB);
         self.scratch.resize(cfg.n_mfcc, 0.0);
-        for (t, mel) in self.log_mel.chunks_exact(n_mm).enumerate() {
-            self.dct.apply(mel, &mut self.scratch);
-            for (k, &v) in self.scratch.iter().enumerate() {
-                m.data[(layout.mfcc.start + k) * n_frames + t] = v;
+        pulp::Arch::new().dispatch(|| {
+            for (t, mel) in self.log_mel.chunks_exact(n_mm).enumerate() {
+                self.dct.apply(mel, &mut self.scratch);
+                for (k, &v) in self.scratch.iter().enumerate() {
+                    m.data[(layout.mfcc.start + k) * n_frames + t] = v;
+                }
             }
-        }
+        });
 
         // Deltas of each MFCC row along time.
         for k in 0..cfg.n_mfcc {
@@ -121,13 +118,8 @@ impl FeatureExtractor {
         // Mel bands in dB relative to the loudest bin of the whole signal (ref=np.max).
         let n_mels = cfg.n_mels;
         self.log_mel.resize(n_frames * n_mels, 0.0);
-        for (frame, mel) in self
-            .power
-            .chunks_exact(n_bins)
-            .zip(self.log_mel.chunks_exact_mut(n_mels))
-        {
-            self.mel.apply(frame, mel);
-        }
+        self.mel
+            .apply_frames(&self.power, n_bins, &mut self.log_mel);
         let max = self
             .log_mel
             .iter()

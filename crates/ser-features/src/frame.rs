@@ -20,10 +20,13 @@ pub fn zero_crossing_rate(samples: &[f32], frame_len: usize, hop_len: usize, out
     prefix.push(0_u32);
     prefix.resize(half + 2, 0);
     let mut count = 0_u32;
-    for pair in samples.windows(2) {
-        count += u32::from(negative(pair[0]) != negative(pair[1]));
-        prefix.push(count);
-    }
+    let mut previous = samples.first().is_some_and(|&v| negative(v));
+    prefix.extend(samples.iter().skip(1).map(|&v| {
+        let now = negative(v);
+        count += u32::from(now != previous);
+        previous = now;
+        count
+    }));
     prefix.resize(n_padded + 1, count);
     // prefix[k + 1] = crossings among padded samples 1..=k.
     for (t, o) in out.iter_mut().enumerate() {
@@ -41,16 +44,31 @@ pub fn zero_crossing_rate(samples: &[f32], frame_len: usize, hop_len: usize, out
 /// `out` has `1 + samples.len() / hop_len` values.
 pub fn rms(samples: &[f32], frame_len: usize, hop_len: usize, out: &mut [f32]) {
     let half = frame_len / 2;
-    for (t, o) in out.iter_mut().enumerate() {
-        // Frame t covers [t*hop - half, t*hop - half + frame_len) of the zero-padded signal.
-        let start = (t * hop_len).saturating_sub(half);
-        let end = (t * hop_len + frame_len - half).min(samples.len());
-        let energy: f64 = samples[start.min(end)..end]
-            .iter()
-            .map(|&x| f64::from(x) * f64::from(x))
-            .sum();
-        *o = (energy / frame_len as f64).sqrt() as f32;
+    pulp::Arch::new().dispatch(|| {
+        for (t, o) in out.iter_mut().enumerate() {
+            // Frame t covers [t*hop - half, t*hop - half + frame_len) of the zero-padded signal.
+            let start = (t * hop_len).saturating_sub(half);
+            let end = (t * hop_len + frame_len - half).min(samples.len());
+            let energy = sum_of_squares(&samples[start.min(end)..end]);
+            *o = (energy / frame_len as f64).sqrt() as f32;
+        }
+    });
+}
+
+/// `sum x^2` in f64 with eight independent partial sums (SIMD lanes; f64 keeps the rounding
+/// far below float32's, which librosa's mean of float32 squares has).
+#[inline(always)]
+fn sum_of_squares(x: &[f32]) -> f64 {
+    let mut acc = [0.0_f64; 8];
+    let (x8, rest) = x.as_chunks::<8>();
+    for chunk in x8 {
+        for k in 0..8 {
+            let v = f64::from(chunk[k]);
+            acc[k] += v * v;
+        }
     }
+    let tail: f64 = rest.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+    acc.iter().sum::<f64>() + tail
 }
 
 #[cfg(test)]

@@ -3,8 +3,10 @@
 /// `sum a[i] * b[i]` in f32 with eight independent partial sums, which the compiler turns into
 /// SIMD lanes (a single running sum is a dependency chain it may not reorder). The summation
 /// order differs from a sequential loop by rounding only, as BLAS's `sdot` (which librosa's
-/// `np.dot` of float32 arrays calls) does.
-#[inline]
+/// `np.dot` of float32 arrays calls) does. Always inlined, so that inside a
+/// `pulp::Arch::dispatch` the lanes are as wide as the CPU allows; the lanes and their order
+/// are fixed, so the result is the same bit for bit on every CPU.
+#[inline(always)]
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0_f32; 8];
     let (a8, a_rest) = a.as_chunks::<8>();
@@ -120,10 +122,26 @@ impl MelFilterbank {
     }
 
     /// Mel energies of one power-spectrum frame into `out` (`n_mels` values).
+    #[inline(always)]
     pub fn apply(&self, power: &[f32], out: &mut [f32]) {
         for ((start, weights), o) in self.filters.iter().zip(out.iter_mut()) {
             *o = dot(weights, &power[*start..*start + weights.len()]);
         }
+    }
+
+    /// Mel energies of every frame of a power spectrogram, with the widest SIMD the CPU has.
+    ///
+    /// # Shapes
+    /// `power`: `n_frames x n_bins` frame-major; `out`: `n_frames x n_mels` frame-major.
+    pub fn apply_frames(&self, power: &[f32], n_bins: usize, out: &mut [f32]) {
+        pulp::Arch::new().dispatch(|| {
+            for (frame, mel) in power
+                .chunks_exact(n_bins)
+                .zip(out.chunks_exact_mut(self.n_mels()))
+            {
+                self.apply(frame, mel);
+            }
+        });
     }
 }
 
@@ -178,6 +196,7 @@ impl DctII {
     }
 
     /// Transforms `input` (`n_in` values) into `out` (`n_out` values).
+    #[inline(always)]
     pub fn apply(&self, input: &[f32], out: &mut [f32]) {
         for (row, o) in self.basis.chunks_exact(self.n_in).zip(out.iter_mut()) {
             *o = dot(row, input);

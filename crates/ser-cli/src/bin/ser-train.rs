@@ -493,9 +493,15 @@ fn run(args: Args) -> Result<()> {
 
     if splits.iter().all(|s| s.test.is_empty()) {
         println!(
-            "{}: trained on every speaker but the validation ones; no test side to evaluate \
-             (speaker-independent figures come from a k-fold protocol)",
-            out.display()
+            "{}: no test side to evaluate (speaker-independent figures come from a k-fold \
+             protocol); {}",
+            out.display(),
+            match choice {
+                ModelChoice::Classic(_) => "trained on every speaker",
+                ModelChoice::Deep(_) => {
+                    "trained on every speaker but the validation ones, which chose the best epoch"
+                }
+            }
         );
         return Ok(());
     }

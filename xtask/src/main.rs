@@ -887,6 +887,25 @@ const ENSEMBLES: &[EnsembleRow] = &[
             "cnn-lstm-full-seed",
         ],
     },
+    EnsembleRow {
+        name: "ensemble-svm-mlp-gru-cnn-lstm",
+        members: &[
+            "svm-full-stats-seed-augmented-cauto",
+            "mlp-full-stats-seed-augmented",
+            "gru-full-seed",
+            "cnn-mfcc-seed",
+            "lstm-full-seed",
+        ],
+    },
+    EnsembleRow {
+        name: "ensemble-svm-mlp-lstm-cnn",
+        members: &[
+            "svm-full-stats-seed-augmented-cauto",
+            "mlp-full-stats-seed-augmented",
+            "lstm-full-seed",
+            "cnn-mfcc-seed",
+        ],
+    },
 ];
 
 /// The members of the shipped default model, the ensemble `ensemble-svm-mlp-gru-cnn` of the

@@ -9,18 +9,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use common::{read_json, run, s, text, write_corpus};
-
-const EMOTIONS: [&str; 8] = [
-    "neutral",
-    "calm",
-    "happy",
-    "sad",
-    "angry",
-    "fearful",
-    "disgust",
-    "surprised",
-];
+use common::{EMOTIONS, read_json, run, s, text, write_corpus};
 
 /// `path -> probabilities` of a fold's `predictions.csv`.
 fn predictions(dir: &Path) -> HashMap<String, Vec<f64>> {

@@ -9,18 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{run, run_with_stdin, s, text, tone, train_tiny, write_corpus};
-
-const EMOTIONS: [&str; 8] = [
-    "neutral",
-    "calm",
-    "happy",
-    "sad",
-    "angry",
-    "fearful",
-    "disgust",
-    "surprised",
-];
+use common::{EMOTIONS, run, run_with_stdin, s, text, tone, train_tiny, write_corpus};
 
 /// Two tiny trained runs (an SVM and a k-NN) shared by every test of this file.
 struct Fixture {

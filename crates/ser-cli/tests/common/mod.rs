@@ -13,6 +13,17 @@ pub const SAMPLE_RATE_HZ: u32 = 22_050;
 pub const N_ACTORS: usize = 8;
 /// Emotions of the generated corpus (all of RAVDESS's).
 pub const N_EMOTIONS: u8 = 8;
+/// The RAVDESS label names in label-map order, as the tools print them.
+pub const EMOTIONS: [&str; 8] = [
+    "neutral",
+    "calm",
+    "happy",
+    "sad",
+    "angry",
+    "fearful",
+    "disgust",
+    "surprised",
+];
 pub const DURATION_S: f32 = 0.5;
 
 /// A tone whose pitch depends on the emotion (1..=8), `amplitude` peak, `duration_s` long.

@@ -35,6 +35,7 @@
 //! which is dropped from the front. The end is flushed with zeros. Output sample `k` is
 //! therefore the band-limited input at time `k / to_hz`, exactly aligned.
 
+use std::cell::RefCell;
 use std::fmt;
 
 use rubato::{FftFixedIn, Resampler};
@@ -93,6 +94,13 @@ impl Engine {
             scratch,
             delay_left,
         })
+    }
+
+    /// Back to the state of a new engine; the plan (filter, FFTs, buffers) is kept.
+    fn reset(&mut self) {
+        self.resampler.reset();
+        self.pending.clear();
+        self.delay_left = self.resampler.output_delay();
     }
 
     /// Runs one full chunk through rubato, appending the (delay-trimmed) output to `out`.
@@ -235,6 +243,22 @@ impl StreamResampler {
     /// Ends the stream: returns the remaining output, so that the total output length is
     /// `ceil(total_input * to_hz / from_hz)`.
     pub fn finish(mut self) -> Result<Vec<f32>, AudioError> {
+        self.flush()
+    }
+
+    /// Back to the state of a new resampler for the same rates, keeping the plan (filter
+    /// design and FFT plans): what follows is resampled as if by a fresh resampler.
+    pub fn reset(&mut self) {
+        if let Some(engine) = &mut self.engine {
+            engine.reset();
+        }
+        self.input_frames = 0;
+        self.output_frames = 0;
+    }
+
+    /// [`finish`](Self::finish) without giving the resampler up (call [`reset`](Self::reset)
+    /// before reusing it).
+    fn flush(&mut self) -> Result<Vec<f32>, AudioError> {
         let total_in = usize::try_from(self.input_frames).unwrap_or(usize::MAX);
         let wanted = resampled_len(total_in, self.from_hz, self.to_hz) as u64;
         let mut out = Vec::new();
@@ -263,16 +287,75 @@ impl StreamResampler {
 /// Returns `ceil(samples.len() * to_hz / from_hz)` samples, time-aligned with the input
 /// (see the [module docs](self) for the filter). Equal rates return a copy. Both rates must
 /// lie in `1000..=768000` Hz.
+///
+/// Each thread keeps the resampler of the last pair of rates it used and resets it between
+/// calls, so a corpus at one rate designs its filter and plans its FFTs once per thread,
+/// not once per file; the output is the same as with a fresh resampler.
 pub fn resample(samples: &[f32], from_hz: u32, to_hz: u32) -> Result<Vec<f32>, AudioError> {
-    let mut resampler = StreamResampler::new(from_hz, to_hz)?;
-    let mut out = resampler.process(samples)?;
-    out.extend(resampler.finish()?);
-    Ok(out)
+    thread_local! {
+        static LAST: RefCell<Option<StreamResampler>> = const { RefCell::new(None) };
+    }
+    check_rates(from_hz, to_hz)?;
+    if from_hz == to_hz {
+        return Ok(samples.to_vec());
+    }
+    LAST.with(|last| {
+        let cached = last
+            .borrow_mut()
+            .take()
+            .filter(|r| r.from_hz == from_hz && r.to_hz == to_hz);
+        let mut resampler = match cached {
+            Some(r) => r,
+            None => StreamResampler::new(from_hz, to_hz)?,
+        };
+        let result = resampler.process(samples).and_then(|mut out| {
+            out.extend(resampler.flush()?);
+            Ok(out)
+        });
+        resampler.reset();
+        *last.borrow_mut() = Some(resampler);
+        result
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reused_resampler_equals_a_fresh_one() {
+        let signal =
+            |n: usize, f: f32| -> Vec<f32> { (0..n).map(|i| (i as f32 * f).sin() * 0.5).collect() };
+        let (a, b) = (signal(5_000, 0.01), signal(3_333, 0.037));
+        let fresh = |x: &[f32], from, to| {
+            let mut r = StreamResampler::new(from, to).unwrap();
+            let mut out = r.process(x).unwrap();
+            out.extend(r.finish().unwrap());
+            out
+        };
+        // The thread's cached resampler: same rates twice, then other rates, then back.
+        for (x, from, to) in [
+            (&a, 16_000, 22_050),
+            (&b, 16_000, 22_050),
+            (&a, 48_000, 16_000),
+            (&b, 16_000, 22_050),
+            (&b, 16_000, 16_000),
+        ] {
+            let expect = if from == to {
+                x.clone()
+            } else {
+                fresh(x, from, to)
+            };
+            let got = resample(x, from, to).unwrap();
+            assert_eq!(got.len(), resampled_len(x.len(), from, to));
+            assert!(
+                got.iter()
+                    .zip(&expect)
+                    .all(|(g, e)| g.to_bits() == e.to_bits()),
+                "{from} -> {to} Hz differs from a fresh resampler"
+            );
+        }
+    }
 
     #[test]
     fn length_rule_is_ceil() {

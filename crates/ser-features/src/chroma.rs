@@ -290,6 +290,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sparse_bank_stays_within_its_bound_of_the_dense_one() {
+        let (sr, n_fft) = (22_050, 2048);
+        let n_bins = n_fft / 2 + 1;
+        let dense = chroma_filterbank(sr, n_fft, 0.13);
+        let sparse = SparseBank::new(&dense, n_bins);
+        let kept: usize = sparse.rows.iter().flatten().map(|(_, w)| w.len()).sum();
+        assert!(kept < dense.len() * 3 / 4, "kept {kept} of {}", dense.len());
+        // Spectra spanning many decades, where dropped weights could meet large powers.
+        let mut state = 7_u64;
+        for _ in 0..20 {
+            let frame: Vec<f32> = (0..n_bins)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1);
+                    10.0_f32.powf((state >> 40) as f32 / (1u64 << 24) as f32 * 12.0 - 8.0)
+                })
+                .collect();
+            let exact: Vec<f64> = dense
+                .chunks_exact(n_bins)
+                .map(|w| {
+                    w.iter()
+                        .zip(&frame)
+                        .map(|(&a, &b)| f64::from(a) * f64::from(b))
+                        .sum()
+                })
+                .collect();
+            let max = exact.iter().fold(0.0_f64, |m, &v| m.max(v));
+            for (runs, e) in sparse.rows.iter().zip(&exact) {
+                let got: f64 = runs
+                    .iter()
+                    .flat_map(|(start, w)| w.iter().zip(&frame[*start..]))
+                    .map(|(&a, &b)| f64::from(a) * f64::from(b))
+                    .sum();
+                let bound = 12.0 * f64::from(SparseBank::RELATIVE_FLOOR) * max;
+                assert!((got - e).abs() <= bound, "{got} vs {e} (bound {bound})");
+            }
+        }
+    }
+
+    #[test]
     fn a440_lights_up_a_in_tune() {
         // A pure A4 in the spectrum: the tuning estimate is ~0 and chroma peaks at A (index 9).
         let (sr, n_fft) = (22_050, 2048);

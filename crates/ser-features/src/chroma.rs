@@ -13,6 +13,7 @@
 //!    frames below float32's smallest normal number stay as they are.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::config::N_CHROMA;
 use crate::mel::fft_frequencies;
@@ -25,13 +26,14 @@ const PIPTRACK_THRESHOLD: f32 = 0.1;
 /// Histogram bins of `pitch_tuning(resolution=0.01)`.
 const TUNING_BINS: usize = 100;
 
-/// Chroma extraction with a cache of filter banks (one per tuning value met so far: at most 100).
+/// Chroma extraction with a cache of filter banks (one per tuning value met so far: at most
+/// 100), shared between clones: the extractors of a parallel corpus build each bank once.
 #[derive(Debug, Clone)]
 pub struct Chroma {
     sample_rate_hz: u32,
     n_fft: usize,
     fft_freqs: Vec<f64>,
-    banks: HashMap<usize, SparseBank>,
+    banks: Arc<Mutex<HashMap<usize, Arc<SparseBank>>>>,
     freqs_buf: Vec<f32>,
     mags_buf: Vec<f32>,
 }
@@ -43,7 +45,7 @@ impl Chroma {
             sample_rate_hz,
             n_fft,
             fft_freqs: fft_frequencies(sample_rate_hz, n_fft),
-            banks: HashMap::new(),
+            banks: Arc::default(),
             freqs_buf: Vec::new(),
             mags_buf: Vec::new(),
         }
@@ -57,24 +59,21 @@ impl Chroma {
         let n_bins = self.n_fft / 2 + 1;
         let tuning_bin = self.estimate_tuning_bin(power);
         let (sr, n_fft) = (self.sample_rate_hz, self.n_fft);
-        let bank = self.banks.entry(tuning_bin).or_insert_with(|| {
-            SparseBank::new(&chroma_filterbank(sr, n_fft, tuning_of(tuning_bin)), n_bins)
-        });
-        pulp::Arch::new().dispatch(|| {
-            for (frame, chroma) in power
-                .chunks_exact(n_bins)
-                .zip(out.chunks_exact_mut(N_CHROMA))
-            {
-                for (c, runs) in chroma.iter_mut().zip(&bank.rows) {
-                    *c = runs
-                        .iter()
-                        .map(|(start, w)| crate::mel::dot(w, &frame[*start..*start + w.len()]))
-                        .sum();
-                }
-                let max = chroma.iter().fold(0.0_f32, |m, &v| m.max(v.abs()));
-                let length = if max < f32::MIN_POSITIVE { 1.0 } else { max };
-                chroma.iter_mut().for_each(|c| *c /= length);
-            }
+        let bank = {
+            // A poisoned lock means another thread panicked while inserting; the map is valid.
+            let mut banks = self.banks.lock().unwrap_or_else(PoisonError::into_inner);
+            Arc::clone(banks.entry(tuning_bin).or_insert_with(|| {
+                Arc::new(SparseBank::new(
+                    &chroma_filterbank(sr, n_fft, tuning_of(tuning_bin)),
+                    n_bins,
+                ))
+            }))
+        };
+        crate::simd::dispatch(ApplyBank {
+            bank: &bank,
+            power,
+            n_bins,
+            out,
         });
     }
 
@@ -169,6 +168,38 @@ impl Chroma {
             }
         }
         best
+    }
+}
+
+/// Chroma of each frame through a filter bank, divided by the frame's largest value.
+struct ApplyBank<'a> {
+    bank: &'a SparseBank,
+    power: &'a [f32],
+    n_bins: usize,
+    out: &'a mut [f32],
+}
+
+impl crate::simd::Kernel for ApplyBank<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        for (frame, chroma) in self
+            .power
+            .chunks_exact(self.n_bins)
+            .zip(self.out.chunks_exact_mut(N_CHROMA))
+        {
+            for (c, runs) in chroma.iter_mut().zip(&self.bank.rows) {
+                let mut sum = 0.0;
+                for (start, w) in runs {
+                    sum += crate::mel::dot(w, &frame[*start..*start + w.len()]);
+                }
+                *c = sum;
+            }
+            let max = chroma.iter().fold(0.0_f32, |m, &v| m.max(v.abs()));
+            let length = if max < f32::MIN_POSITIVE { 1.0 } else { max };
+            chroma.iter_mut().for_each(|c| *c /= length);
+        }
     }
 }
 

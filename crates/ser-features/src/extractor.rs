@@ -94,15 +94,8 @@ impl FeatureExtractor {
         self.mfcc_mel
             .apply_frames(&self.power, n_bins, &mut self.log_mel);
         power_to_db_in_place(&mut self.log_mel, 1.0, TOP_DB);
-        self.scratch.resize(cfg.n_mfcc, 0.0);
-        pulp::Arch::new().dispatch(|| {
-            for (t, mel) in self.log_mel.chunks_exact(n_mm).enumerate() {
-                self.dct.apply(mel, &mut self.scratch);
-                for (k, &v) in self.scratch.iter().enumerate() {
-                    m.data[(layout.mfcc.start + k) * n_frames + t] = v;
-                }
-            }
-        });
+        self.dct
+            .apply_frames_transposed(&self.log_mel, &mut m.data[layout.mfcc.start * n_frames..]);
 
         // Deltas of each MFCC row along time.
         for k in 0..cfg.n_mfcc {

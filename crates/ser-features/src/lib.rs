@@ -42,6 +42,7 @@ mod error;
 mod extractor;
 mod frame;
 mod mel;
+mod simd;
 mod stft;
 
 pub use chroma::{Chroma, chroma_filterbank};

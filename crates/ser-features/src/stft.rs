@@ -127,7 +127,11 @@ impl StftPlan {
     pub fn power(&mut self, samples: &[f32], out: &mut Vec<f32>) {
         // The windowing and magnitude loops with the widest SIMD the CPU has; the arithmetic
         // is element-wise, so the result is the same bit for bit on every CPU.
-        pulp::Arch::new().dispatch(|| self.power_frames(samples, out));
+        crate::simd::dispatch(PowerFrames {
+            plan: self,
+            samples,
+            out,
+        });
     }
 
     #[inline(always)]
@@ -166,6 +170,21 @@ impl StftPlan {
             debug_assert!(done.is_ok());
             power_of_spectrum(&self.spectrum, row);
         }
+    }
+}
+
+struct PowerFrames<'a> {
+    plan: &'a mut StftPlan,
+    samples: &'a [f32],
+    out: &'a mut Vec<f32>,
+}
+
+impl crate::simd::Kernel for PowerFrames<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        self.plan.power_frames(self.samples, self.out);
     }
 }
 

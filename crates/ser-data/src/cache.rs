@@ -21,7 +21,7 @@
 //! 16      4           n_frames
 //! 20      4           reserved (0)
 //! 24      8           n_entries
-//! 32      32          config hash: SHA-256(format version, kind tag, configuration JSON)
+//! 32      32          config hash: SHA-256(format version, kind tag, ser_features::NUMERICS_VERSION, configuration JSON)
 //! 64      32 * n      entry keys (SHA-256 of the audio content, or of an augmentation key)
 //! ...     4 * n*r*f   features, entry after entry, row-major f32
 //! end-32  32          SHA-256 of everything before

@@ -197,7 +197,8 @@ impl Dataset {
         let n_frames = config.n_frames;
         let cfg_json = config_json("feature config", config)?;
         let version = cache::FORMAT_VERSION.to_le_bytes();
-        let config_hash = cache::sha256_parts(&[&version, b"features", &cfg_json]);
+        let numerics = ser_features::NUMERICS_VERSION.to_le_bytes();
+        let config_hash = cache::sha256_parts(&[&version, b"features", &numerics, &cfg_json]);
         let cache_path = options.cache_dir.as_ref().map(|dir| {
             let key = cache::sha256_parts(&[&config_hash, &root_key(&corpus.root)]);
             dir.join(format!(
@@ -492,6 +493,7 @@ impl Dataset {
         let config_hash = cache::sha256_parts(&[
             &version,
             b"augment",
+            &ser_features::NUMERICS_VERSION.to_le_bytes(),
             &config_json("feature config", &self.config)?,
             &config_json("augment config", &wave_only)?,
             &seed.to_le_bytes(),

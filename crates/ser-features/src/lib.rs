@@ -56,6 +56,11 @@ pub use stft::{StftPlan, hann_periodic_padded};
 
 use serde::{Deserialize, Serialize};
 
+/// The version of the extraction's numerics: bumped by any change that moves an output value
+/// (not by speed-ups that keep every bit). Feature caches key on it, so a cache written by an
+/// earlier extractor is recomputed rather than trusted.
+pub const NUMERICS_VERSION: u32 = 1;
+
 /// A feature matrix.
 ///
 /// # Shapes

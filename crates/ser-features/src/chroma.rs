@@ -99,8 +99,7 @@ impl Chroma {
         self.freqs_buf.clear();
         self.mags_buf.clear();
         for s in power.chunks_exact(n_bins) {
-            let max = s.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-            let ref_value = PIPTRACK_THRESHOLD * max;
+            let ref_value = PIPTRACK_THRESHOLD * crate::mel::max_f32(s);
             let x = |i: usize| if s[i] > ref_value { s[i] } else { 0.0 };
             for i in lo.max(1)..hi {
                 // util.localmax along frequency (the last bin compares with its left only).

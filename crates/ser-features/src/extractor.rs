@@ -113,10 +113,7 @@ impl FeatureExtractor {
         self.log_mel.resize(n_frames * n_mels, 0.0);
         self.mel
             .apply_frames(&self.power, n_bins, &mut self.log_mel);
-        let max = self
-            .log_mel
-            .iter()
-            .fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+        let max = crate::mel::max_f32(&self.log_mel);
         power_to_db_in_place(&mut self.log_mel, max, TOP_DB);
         transpose_into(
             &self.log_mel,

@@ -20,6 +20,24 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
+/// The largest value of `x` (negative infinity when empty; `x` holds no NaN), with eight
+/// independent running maxima so that the loop compiles to SIMD lanes (a single running
+/// maximum is a dependency chain). The maximum is exact, so the result does not depend on
+/// the order.
+#[inline(always)]
+pub(crate) fn max_f32(x: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; 8];
+    let (x8, rest) = x.as_chunks::<8>();
+    for chunk in x8 {
+        for k in 0..8 {
+            acc[k] = if chunk[k] > acc[k] { chunk[k] } else { acc[k] };
+        }
+    }
+    rest.iter()
+        .chain(&acc)
+        .fold(f32::NEG_INFINITY, |m, &v| m.max(v))
+}
+
 /// Slaney's mel scale (librosa's default, `htk=False`): linear below 1 kHz, logarithmic above,
 /// as `librosa.hz_to_mel`.
 pub fn hz_to_mel(hz: f64) -> f64 {

@@ -149,8 +149,23 @@ impl FeatureExtractor {
         if samples.is_empty() {
             return Err(FeatureError::Empty);
         }
-        if let Some((index, &value)) = samples.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(FeatureError::NonFinite { index, value });
+        // Blocks without an early exit inside, so that the scan compiles to SIMD compares.
+        const BLOCK: usize = 256;
+        let first_bad = samples.chunks(BLOCK).enumerate().find_map(|(b, block)| {
+            if block.iter().fold(false, |bad, v| bad | !v.is_finite()) {
+                block
+                    .iter()
+                    .position(|v| !v.is_finite())
+                    .map(|i| b * BLOCK + i)
+            } else {
+                None
+            }
+        });
+        if let Some(index) = first_bad {
+            return Err(FeatureError::NonFinite {
+                index,
+                value: samples[index],
+            });
         }
         let min_samples = self.config.min_samples();
         if samples.len() < min_samples {

@@ -4,6 +4,12 @@ load + resample each file to the preset's rate (librosa.load, soxr_hq), then the
 
 usage: bench_librosa.py DIR PRESET PROCESSES
 Prints one JSON object like the Rust benchmark.
+
+PROCESSES is librosa's whole thread budget, as `--threads` is ours: each process gets one BLAS
+thread. numpy's OpenBLAS would otherwise start one thread per core in every process, and two
+processes with two spinning BLAS threads each on two cores ran librosa 2.5-3.7x slower than
+two single-threaded ones (measured on 240 RAVDESS files: 12-18 s against 4.7 s), which made
+every earlier ratio of ours look that much better than it was.
 """
 
 import glob
@@ -12,6 +18,10 @@ import os
 import sys
 import time
 from multiprocessing import Pool
+
+# Before numpy is imported: its BLAS reads these once, at load time.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "crates", "ser-features", "tests", "golden"))

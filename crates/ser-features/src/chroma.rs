@@ -51,10 +51,11 @@ impl Chroma {
         }
     }
 
-    /// Chroma of a power spectrogram.
+    /// Chroma of a power spectrogram, with the tuning estimated from all of it.
     ///
     /// # Shapes
-    /// `power`: `n_frames x n_bins` frame-major; `out`: `n_frames x 12` frame-major.
+    /// `power`: `n_frames x n_bins` frame-major; `out`: `n_out x 12` frame-major, the chroma of
+    /// the first `n_out <= n_frames` frames.
     pub fn compute(&mut self, power: &[f32], out: &mut [f32]) {
         let n_bins = self.n_fft / 2 + 1;
         let tuning_bin = self.estimate_tuning_bin(power);

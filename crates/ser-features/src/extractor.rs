@@ -34,6 +34,7 @@ pub struct FeatureExtractor {
     power: Vec<f32>,
     log_mel: Vec<f32>,
     scratch: Vec<f32>,
+    delta_buf: Vec<f32>,
 }
 
 impl FeatureExtractor {
@@ -60,6 +61,7 @@ impl FeatureExtractor {
             power: Vec::new(),
             log_mel: Vec::new(),
             scratch: Vec::new(),
+            delta_buf: Vec::new(),
         })
     }
 
@@ -70,19 +72,45 @@ impl FeatureExtractor {
 
     /// The fixed-size feature matrix (`n_rows x config.n_frames`): all frames, then padded with
     /// zeros on the right or cropped to the first `n_frames`.
+    ///
+    /// Equal bit for bit to `extract_all_frames(samples)?.fit_frames(config.n_frames)`, but a
+    /// long signal is cheaper: the stages that need every frame (the STFT, the mel spectra
+    /// and their decibels, whose maxima set the `top_db` floors and the dB reference, and
+    /// the tuning estimate) see the whole signal; the per-frame rest (DCT, deltas, chroma
+    /// filters, ZCR, RMS) runs only on the frames kept, plus the deltas' context.
     pub fn extract(&mut self, samples: &[f32]) -> Result<FeatureMatrix, FeatureError> {
+        let n_frames = self.config.n_frames;
         Ok(self
-            .extract_all_frames(samples)?
-            .fit_frames(self.config.n_frames))
+            .extract_frames(samples, Some(n_frames))?
+            .fit_frames(n_frames))
     }
 
     /// The feature matrix with every frame of the signal (`n_rows x (1 + n_samples / hop_len)`),
     /// before padding or cropping: what librosa returns.
     pub fn extract_all_frames(&mut self, samples: &[f32]) -> Result<FeatureMatrix, FeatureError> {
+        self.extract_frames(samples, None)
+    }
+
+    /// The first `keep` frames of the feature matrix (all frames when `None`, or when the
+    /// signal has fewer).
+    fn extract_frames(
+        &mut self,
+        samples: &[f32],
+        keep: Option<usize>,
+    ) -> Result<FeatureMatrix, FeatureError> {
         self.check_input(samples)?;
         let cfg = &self.config;
         let layout = cfg.layout();
-        let n_frames = cfg.frames_for(samples.len());
+        let n_all = cfg.frames_for(samples.len());
+        let n_frames = keep.map_or(n_all, |k| k.min(n_all));
+        // Frames of MFCC the deltas of the kept frames read: each delta of an interior frame
+        // reads DELTA_WIDTH / 2 frames on either side, and the edge fits read the first (and
+        // last) DELTA_WIDTH frames; the deltas of frames past n_frames are computed and dropped.
+        let n_mfcc_frames = if n_frames == n_all {
+            n_all
+        } else {
+            (n_frames + DELTA_WIDTH / 2).max(DELTA_WIDTH).min(n_all)
+        };
         let n_bins = cfg.n_bins();
         let mut m = FeatureMatrix::zeros(layout.n_rows, n_frames);
 
@@ -90,38 +118,43 @@ impl FeatureExtractor {
 
         // MFCC: DCT-II of the log-mel spectrogram (ref 1.0, floored 80 dB below its maximum).
         let n_mm = cfg.mfcc_n_mels;
-        self.log_mel.resize(n_frames * n_mm, 0.0);
+        self.log_mel.resize(n_all * n_mm, 0.0);
         self.mfcc_mel
             .apply_frames(&self.power, n_bins, &mut self.log_mel);
         power_to_db_in_place(&mut self.log_mel, 1.0, TOP_DB);
+        self.scratch.resize(cfg.n_mfcc * n_mfcc_frames, 0.0);
         self.dct
-            .apply_frames_transposed(&self.log_mel, &mut m.data[layout.mfcc.start * n_frames..]);
+            .apply_frames_transposed(&self.log_mel[..n_mfcc_frames * n_mm], &mut self.scratch);
 
-        // Deltas of each MFCC row along time.
-        for k in 0..cfg.n_mfcc {
-            let (head, tail) = m.data.split_at_mut(layout.delta.start * n_frames);
-            let mfcc_row = &head[(layout.mfcc.start + k) * n_frames..][..n_frames];
-            self.delta1
-                .apply(mfcc_row, &mut tail[k * n_frames..][..n_frames]);
-            let d2_offset = (layout.delta2.start - layout.delta.start + k) * n_frames;
-            self.delta2
-                .apply(mfcc_row, &mut tail[d2_offset..][..n_frames]);
+        // MFCC rows, and the deltas of each along time.
+        for (k, mfcc_row) in self.scratch.chunks_exact(n_mfcc_frames).enumerate() {
+            m.data[(layout.mfcc.start + k) * n_frames..][..n_frames]
+                .copy_from_slice(&mfcc_row[..n_frames]);
+            for (delta, row) in [
+                (&self.delta1, layout.delta.start + k),
+                (&self.delta2, layout.delta2.start + k),
+            ] {
+                self.delta_buf.resize(n_mfcc_frames, 0.0);
+                delta.apply(mfcc_row, &mut self.delta_buf);
+                m.data[row * n_frames..][..n_frames].copy_from_slice(&self.delta_buf[..n_frames]);
+            }
         }
 
-        // Mel bands in dB relative to the loudest bin of the whole signal (ref=np.max).
+        // Mel bands in dB relative to the loudest bin of the whole signal (ref=np.max), floored
+        // 80 dB below the loudest value of the whole signal.
         let n_mels = cfg.n_mels;
-        self.log_mel.resize(n_frames * n_mels, 0.0);
+        self.log_mel.resize(n_all * n_mels, 0.0);
         self.mel
             .apply_frames(&self.power, n_bins, &mut self.log_mel);
         let max = crate::mel::max_f32(&self.log_mel);
         power_to_db_in_place(&mut self.log_mel, max, TOP_DB);
         transpose_into(
-            &self.log_mel,
+            &self.log_mel[..n_frames * n_mels],
             n_mels,
             &mut m.data[layout.mel_db.start * n_frames..],
         );
 
-        // Chroma with estimated tuning.
+        // Chroma with the tuning estimated from the whole signal.
         self.scratch.resize(n_frames * N_CHROMA, 0.0);
         self.chroma.compute(&self.power, &mut self.scratch);
         transpose_into(

@@ -51,6 +51,24 @@ proptest! {
     }
 
     #[test]
+    fn cropped_extraction_is_the_crop_of_the_full_one(
+        samples in signal(),
+        n_frames in prop::sample::select(vec![1_usize, 2, 5, 8, 9, 12, 20, 30, 36, 37, 40]),
+    ) {
+        // `extract` skips the per-frame work past the crop; the result must not change by a bit
+        // (n_frames from a single frame, through the deltas' window, to more than the signal has).
+        let cfg = FeatureConfig { n_frames, ..small_config() };
+        let mut ex = FeatureExtractor::new(&cfg).unwrap();
+        let all = ex.extract_all_frames(&samples).unwrap();
+        let n_all = all.n_frames;
+        let full = all.fit_frames(n_frames);
+        let cropped = ex.extract(&samples).unwrap();
+        prop_assert_eq!(cropped.n_frames, n_frames);
+        let bits = |m: &ser_features::FeatureMatrix| m.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        prop_assert!(bits(&full) == bits(&cropped), "differs with {} of {} frames", n_frames, n_all);
+    }
+
+    #[test]
     fn deltas_of_a_constant_are_zero(value in -100.0_f32..100.0, n in 9_usize..64) {
         let x = vec![value; n];
         let mut out = vec![f32::NAN; n];

@@ -36,6 +36,7 @@ pub struct Chroma {
     banks: Arc<Mutex<HashMap<usize, Arc<SparseBank>>>>,
     freqs_buf: Vec<f32>,
     mags_buf: Vec<f32>,
+    median_buf: Vec<f32>,
 }
 
 impl Chroma {
@@ -48,6 +49,7 @@ impl Chroma {
             banks: Arc::default(),
             freqs_buf: Vec::new(),
             mags_buf: Vec::new(),
+            median_buf: Vec::new(),
         }
     }
 
@@ -99,44 +101,20 @@ impl Chroma {
             .unwrap_or(n_bins);
         self.freqs_buf.clear();
         self.mags_buf.clear();
-        for s in power.chunks_exact(n_bins) {
-            let ref_value = PIPTRACK_THRESHOLD * crate::mel::max_f32(s);
-            let x = |i: usize| if s[i] > ref_value { s[i] } else { 0.0 };
-            for i in lo.max(1)..hi {
-                // util.localmax along frequency (the last bin compares with its left only).
-                let is_peak = if i + 1 < n_bins {
-                    x(i) > x(i - 1) && x(i) >= x(i + 1)
-                } else {
-                    x(i) > x(i - 1)
-                };
-                if !is_peak {
-                    continue;
-                }
-                // Parabolic interpolation (librosa's _pi_stencil) and np.gradient, in float32.
-                let shift = if i + 1 < n_bins {
-                    let a = s[i + 1] + s[i - 1] - 2.0 * s[i];
-                    let b = (s[i + 1] - s[i - 1]) / 2.0;
-                    if b.abs() >= a.abs() { 0.0 } else { -b / a }
-                } else {
-                    0.0
-                };
-                let avg = if i + 1 < n_bins {
-                    (s[i + 1] - s[i - 1]) / 2.0
-                } else {
-                    s[i] - s[i - 1]
-                };
-                let dskew = 0.5 * avg * shift;
-                let pitch = ((i as f64 + f64::from(shift)) * sr / self.n_fft as f64) as f32;
-                if pitch > 0.0 {
-                    self.freqs_buf.push(pitch);
-                    self.mags_buf.push(s[i] + dskew);
-                }
-            }
-        }
+        crate::simd::dispatch(Piptrack {
+            power,
+            n_bins,
+            bins: lo.max(1)..hi,
+            sample_rate_hz: sr,
+            n_fft: self.n_fft as f64,
+            freqs: &mut self.freqs_buf,
+            mags: &mut self.mags_buf,
+        });
         if self.freqs_buf.is_empty() {
             return TUNING_BINS / 2;
         }
-        let threshold = median_f32(&mut self.mags_buf.clone());
+        self.median_buf.clone_from(&self.mags_buf);
+        let threshold = median_f32(&mut self.median_buf);
         let mut counts = [0_usize; TUNING_BINS];
         let edges: Vec<f64> = crate::mel::linspace(-0.5, 0.5, TUNING_BINS + 1);
         for (&f, &m) in self.freqs_buf.iter().zip(&self.mags_buf) {
@@ -168,6 +146,76 @@ impl Chroma {
             }
         }
         best
+    }
+}
+
+/// `piptrack`'s peaks: for each frame, the local maxima along frequency within `bins` of the
+/// spectrum thresholded at 10% of the frame's maximum, refined by parabolic interpolation.
+/// Pushes each peak's frequency and interpolated magnitude.
+struct Piptrack<'a> {
+    power: &'a [f32],
+    n_bins: usize,
+    bins: std::ops::Range<usize>,
+    sample_rate_hz: f64,
+    n_fft: f64,
+    freqs: &'a mut Vec<f32>,
+    mags: &'a mut Vec<f32>,
+}
+
+impl crate::simd::Kernel for Piptrack<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        const BLOCK: usize = 64;
+        let n_bins = self.n_bins;
+        for s in self.power.chunks_exact(n_bins) {
+            let ref_value = PIPTRACK_THRESHOLD * crate::mel::max_f32(s);
+            let x = |i: usize| if s[i] > ref_value { s[i] } else { 0.0 };
+            let mut push = |i: usize| {
+                // Parabolic interpolation (librosa's _pi_stencil) and np.gradient, in float32.
+                let shift = if i + 1 < n_bins {
+                    let a = s[i + 1] + s[i - 1] - 2.0 * s[i];
+                    let b = (s[i + 1] - s[i - 1]) / 2.0;
+                    if b.abs() >= a.abs() { 0.0 } else { -b / a }
+                } else {
+                    0.0
+                };
+                let avg = if i + 1 < n_bins {
+                    (s[i + 1] - s[i - 1]) / 2.0
+                } else {
+                    s[i] - s[i - 1]
+                };
+                let dskew = 0.5 * avg * shift;
+                let pitch =
+                    ((i as f64 + f64::from(shift)) * self.sample_rate_hz / self.n_fft) as f32;
+                if pitch > 0.0 {
+                    self.freqs.push(pitch);
+                    self.mags.push(s[i] + dskew);
+                }
+            };
+            // util.localmax along frequency: bins with a right neighbour in blocks whose
+            // comparisons vectorise, then the last bin (compared with its left only).
+            let (start, end) = (self.bins.start, self.bins.end.min(n_bins - 1));
+            let mut block_start = start;
+            while block_start < end {
+                let len = (end - block_start).min(BLOCK);
+                let mut is_peak = [false; BLOCK];
+                for (k, p) in is_peak[..len].iter_mut().enumerate() {
+                    let i = block_start + k;
+                    let xi = x(i);
+                    *p = (xi > x(i - 1)) & (xi >= x(i + 1));
+                }
+                for (k, _) in is_peak[..len].iter().enumerate().filter(|(_, p)| **p) {
+                    push(block_start + k);
+                }
+                block_start += len;
+            }
+            if self.bins.end == n_bins && self.bins.start < n_bins && x(n_bins - 1) > x(n_bins - 2)
+            {
+                push(n_bins - 1);
+            }
+        }
     }
 }
 
@@ -209,13 +257,20 @@ fn tuning_of(bin: usize) -> f64 {
 }
 
 /// `numpy.median` of float32 values (mean of the two middle values for an even count).
+///
+/// By selection rather than a full sort: the same values as sorting in `f32::total_cmp` order.
 fn median_f32(v: &mut [f32]) -> f32 {
-    v.sort_by(f32::total_cmp);
     let n = v.len();
+    let (below, &mut middle, _) = v.select_nth_unstable_by(n / 2, f32::total_cmp);
     if n % 2 == 1 {
-        v[n / 2]
+        middle
     } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
+        let below_middle = below
+            .iter()
+            .copied()
+            .max_by(f32::total_cmp)
+            .unwrap_or(middle);
+        (below_middle + middle) / 2.0
     }
 }
 
@@ -358,6 +413,31 @@ mod tests {
                 let bound = 12.0 * f64::from(SparseBank::RELATIVE_FLOOR) * max;
                 assert!((got - e).abs() <= bound, "{got} vs {e} (bound {bound})");
             }
+        }
+    }
+
+    #[test]
+    fn median_by_selection_is_the_median_of_the_sorted_values() {
+        for n in 1..40_usize {
+            let v: Vec<f32> = (0..n)
+                .map(|i| match i % 5 {
+                    0 => 0.0,
+                    1 => -0.0,
+                    _ => ((i * 7919 % 101) as f32 - 50.0) * 0.25,
+                })
+                .collect();
+            let mut sorted = v.clone();
+            sorted.sort_by(f32::total_cmp);
+            let expect = if n % 2 == 1 {
+                sorted[n / 2]
+            } else {
+                (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+            };
+            assert_eq!(
+                median_f32(&mut v.clone()).to_bits(),
+                expect.to_bits(),
+                "n {n}"
+            );
         }
     }
 

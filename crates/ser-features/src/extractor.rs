@@ -127,6 +127,7 @@ impl FeatureExtractor {
             .apply_frames_transposed(&self.log_mel[..n_mfcc_frames * n_mm], &mut self.scratch);
 
         // MFCC rows, and the deltas of each along time.
+        self.delta_buf.resize(n_mfcc_frames, 0.0);
         for (k, mfcc_row) in self.scratch.chunks_exact(n_mfcc_frames).enumerate() {
             m.data[(layout.mfcc.start + k) * n_frames..][..n_frames]
                 .copy_from_slice(&mfcc_row[..n_frames]);
@@ -134,7 +135,6 @@ impl FeatureExtractor {
                 (&self.delta1, layout.delta.start + k),
                 (&self.delta2, layout.delta2.start + k),
             ] {
-                self.delta_buf.resize(n_mfcc_frames, 0.0);
                 delta.apply(mfcc_row, &mut self.delta_buf);
                 m.data[row * n_frames..][..n_frames].copy_from_slice(&self.delta_buf[..n_frames]);
             }

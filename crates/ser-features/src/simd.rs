@@ -32,3 +32,21 @@ impl<K: Kernel> pulp::WithSimd for Run<K> {
         self.0.run()
     }
 }
+
+/// Whether `f32::mul_add` is one instruction on this CPU (FMA on x86-64; always on aarch64).
+/// Where it is not, `mul_add` is a call into libm's software `fmaf`, and kernels should use an
+/// equivalent form without it.
+pub(crate) fn has_fma() -> bool {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    {
+        std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        true
+    }
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        false
+    }
+}

@@ -33,6 +33,11 @@
 //!   all-speakers`, runs in `--work`, default `results/runs/default-model/`, resumed when
 //!   present), copies what prediction needs of each into `results/default-model/members/` and
 //!   joins them with `ser-eval --ensemble`; the folder's README.md is kept.
+//! - `fuzz [--minutes N] [--seed S]`: the decoding + feature-extraction fuzz target of
+//!   `crates/ser-data/tests/fuzz_decode.rs` (random and mutated WAV/FLAC/MP3/Ogg bytes) for N
+//!   minutes (default 10) from seed S (default: the clock); prints the files tried, errors,
+//!   panics and hangs (inputs that panic or hang are kept in `target/fuzz-failures/`) and
+//!   fails on any panic, hang or non-finite feature.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -54,7 +59,7 @@ fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((command, rest)) = args.split_first() else {
         bail!(
-            "usage: cargo xtask <ci|test|golden|bench-features|bench-predict|bench-train|python-deps|results|default-model> [options]"
+            "usage: cargo xtask <ci|test|golden|bench-features|bench-predict|bench-train|python-deps|results|default-model|fuzz> [options]"
         );
     };
     match command.as_str() {
@@ -67,9 +72,10 @@ fn run() -> Result<()> {
         "default-model" => default_model(rest),
         "bench-predict" => bench_predict(rest),
         "bench-train" => bench_train(rest),
+        "fuzz" => fuzz(rest),
         other => {
             bail!(
-                "unknown command {other:?} (known: ci, test, golden, bench-features, bench-predict, bench-train, python-deps, results, default-model)"
+                "unknown command {other:?} (known: ci, test, golden, bench-features, bench-predict, bench-train, python-deps, results, default-model, fuzz)"
             )
         }
     }
@@ -82,6 +88,47 @@ fn project_root() -> PathBuf {
 }
 
 /// Runs a command, failing with its command line when it fails.
+/// `cargo xtask fuzz [--minutes N] [--seed S]`: runs the fuzz test for N minutes.
+fn fuzz(args: &[String]) -> Result<()> {
+    let minutes: f64 = option(args, "--minutes", "10")
+        .parse()
+        .context("--minutes: not a number")?;
+    if !(minutes > 0.0 && minutes.is_finite()) {
+        bail!("--minutes {minutes}: must be a positive number");
+    }
+    let clock = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let seed: u64 = option(args, "--seed", &clock.to_string())
+        .parse()
+        .context("--seed: not a whole number")?;
+    let cargo_args = [
+        "test",
+        "--release",
+        "-p",
+        "ser-data",
+        "--test",
+        "fuzz_decode",
+        "--",
+        "--nocapture",
+    ];
+    eprintln!(
+        "$ SER_FUZZ_SECONDS={} SER_FUZZ_SEED={seed} cargo {}",
+        minutes * 60.0,
+        cargo_args.join(" ")
+    );
+    let status = Command::new("cargo")
+        .args(cargo_args)
+        .env("SER_FUZZ_SECONDS", (minutes * 60.0).to_string())
+        .env("SER_FUZZ_SEED", seed.to_string())
+        .status()
+        .context("cannot start cargo")?;
+    if !status.success() {
+        bail!("the fuzz run failed ({status}): see target/fuzz-failures/ and the output above");
+    }
+    Ok(())
+}
+
 fn sh(program: &str, args: &[&str]) -> Result<()> {
     eprintln!("$ {program} {}", args.join(" "));
     let status = Command::new(program)
@@ -840,6 +887,59 @@ const ROWS: &[Row] = &[
         deep: true,
         flags: &["--model", "lstm", "--features", "full", "--preset", "seed"],
     },
+    // The robust front end (default preset) with the original's augmentation and channel
+    // augmentation (gain, rooms, babble, coloured noise, band limits, clipping) in 2 copies
+    // (with 4 the default model's SVM keeps 6800 support vectors: a 28 MB file, over the
+    // repository's 20 MiB limit per file).
+    Row {
+        name: "svm-full-stats-robust-augmented-cauto",
+        deep: false,
+        flags: ROBUST_SVM_FLAGS,
+    },
+    Row {
+        name: "mlp-full-stats-robust-augmented",
+        deep: false,
+        flags: ROBUST_MLP_FLAGS,
+    },
+];
+
+/// The robust recipe of the SVM: the comparison row and the default model's member.
+const ROBUST_SVM_FLAGS: &[&str] = &[
+    "--model",
+    "svm",
+    "--features",
+    "full",
+    "--pooling",
+    "stats",
+    "--augment",
+    "original+robust",
+    "--augment-copies",
+    "2",
+    "--svm-c",
+    "auto",
+];
+
+/// The robust recipe of the perceptron ensemble.
+const ROBUST_MLP_FLAGS: &[&str] = &[
+    "--model",
+    "mlp",
+    "--features",
+    "full",
+    "--pooling",
+    "stats",
+    "--augment",
+    "original+robust",
+    "--augment-copies",
+    "2",
+];
+
+/// Rows (and ensembles) whose test sides are also predicted under the recording conditions of
+/// `ser-eval --robustness`; `results/models/<row>/robustness.{md,json,csv,png}` hold the tables.
+const ROBUSTNESS_ROWS: &[&str] = &[
+    "svm-full-stats-seed-augmented-cauto",
+    "svm-full-stats-robust-augmented-cauto",
+    "mlp-full-stats-robust-augmented",
+    "ensemble-svm-mlp-robust",
 ];
 
 /// A row that averages the class probabilities of finished rows, fold by fold
@@ -858,6 +958,13 @@ const ENSEMBLES: &[EnsembleRow] = &[
         members: &[
             "svm-full-stats-seed-augmented-cauto",
             "mlp-full-stats-seed-augmented",
+        ],
+    },
+    EnsembleRow {
+        name: "ensemble-svm-mlp-robust",
+        members: &[
+            "svm-full-stats-robust-augmented-cauto",
+            "mlp-full-stats-robust-augmented",
         ],
     },
     EnsembleRow {
@@ -908,59 +1015,21 @@ const ENSEMBLES: &[EnsembleRow] = &[
     },
 ];
 
-/// The members of the shipped default model, the ensemble `ensemble-svm-mlp-gru-cnn` of the
-/// comparison retrained on every actor: (member folder name, `ser-train` flags besides
-/// `--data`, `--protocol` and `--out`).
-const DEFAULT_MODEL_MEMBERS: &[(&str, &[&str])] = &[
-    (
-        "svm",
-        &[
-            "--model",
-            "svm",
-            "--features",
-            "full",
-            "--pooling",
-            "stats",
-            "--preset",
-            "seed",
-            "--augment",
-            "original",
-            "--svm-c",
-            "auto",
-        ],
-    ),
-    (
-        "mlp",
-        &[
-            "--model",
-            "mlp",
-            "--features",
-            "full",
-            "--pooling",
-            "stats",
-            "--preset",
-            "seed",
-            "--augment",
-            "original",
-        ],
-    ),
-    (
-        "gru",
-        &["--model", "gru", "--features", "full", "--preset", "seed"],
-    ),
-    (
-        "cnn",
-        &["--model", "cnn", "--features", "mfcc", "--preset", "seed"],
-    ),
-];
+/// The members of the shipped default model, the ensemble `ensemble-svm-mlp-robust` of the
+/// comparison (the robust front end and channel augmentation) retrained on every actor:
+/// (member folder name, `ser-train` flags besides `--data`, `--protocol` and `--out`).
+const DEFAULT_MODEL_MEMBERS: &[(&str, &[&str])] =
+    &[("svm", ROBUST_SVM_FLAGS), ("mlp", ROBUST_MLP_FLAGS)];
 
 /// Files of a member run that prediction reads (the rest, checkpoints and reports, stay in
 /// the work folder).
 const MEMBER_FILES: &[&str] = &[
     "ser-run.json",
     "classic-model.json",
+    "classic-model.json.sha256",
     "model.json",
     "model.bpk",
+    "model.bpk.sha256",
 ];
 
 fn default_model(args: &[String]) -> Result<()> {
@@ -1111,6 +1180,7 @@ fn results(args: &[String]) -> Result<()> {
             sh(&bin("ser-train"), &flags)?;
         }
         if aggregate.is_file() {
+            robustness(row.name, &run_dir)?;
             let command = format!("ser-train --data DIR --fold all {}", row.flags.join(" "));
             publish(row.name, &command, &run_dir)?;
             finished.push(run_dir);
@@ -1150,6 +1220,7 @@ fn results(args: &[String]) -> Result<()> {
             flags.extend(["--out", out.as_str()]);
             sh(&bin("ser-eval"), &flags)?;
         }
+        robustness(ensemble.name, &run_dir)?;
         let command = format!(
             "ser-eval --ensemble {} --out DIR (the member rows' run folders)",
             ensemble.members.join(" ")
@@ -1165,6 +1236,16 @@ fn results(args: &[String]) -> Result<()> {
         sh(&bin("ser-eval"), &flags)?;
     }
     Ok(())
+}
+
+/// `ser-eval --robustness` of a finished row of [`ROBUSTNESS_ROWS`] (once: its tables stay in
+/// the run folder).
+fn robustness(name: &str, run_dir: &Path) -> Result<()> {
+    if !ROBUSTNESS_ROWS.contains(&name) || run_dir.join("robustness.json").is_file() {
+        return Ok(());
+    }
+    let dir = run_dir.to_string_lossy().into_owned();
+    sh("target/release/ser-eval", &["--robustness", dir.as_str()])
 }
 
 /// Copies what `results/models/<name>/` keeps of a finished k-fold run: the classification
@@ -1185,6 +1266,16 @@ fn publish(name: &str, command: &str, run_dir: &Path) -> Result<()> {
     copy(&run_dir.join("report.txt"), "report.txt")?;
     for plot in ["confusion_matrix.png", "roc.png"] {
         copy(&run_dir.join(plot), plot)?;
+    }
+    for table in [
+        "robustness.md",
+        "robustness.json",
+        "robustness.csv",
+        "robustness.png",
+    ] {
+        if run_dir.join(table).is_file() {
+            copy(&run_dir.join(table), table)?;
+        }
     }
     let curves = run_dir.join("fold-1").join("training_curves.png");
     if curves.is_file() {

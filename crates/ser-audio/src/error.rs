@@ -43,7 +43,7 @@ pub enum AudioError {
 
     /// The content matches no known audio signature (e.g. a text file named `.wav`).
     #[error(
-        "{}: not a recognised audio file (starts with {magic}); supported: WAV, FLAC, MP3, Ogg Vorbis",
+        "{}: not a recognised audio file (starts with {magic}); supported: WAV, AIFF/AIFC, FLAC, MP3, Ogg Vorbis",
         .path.display()
     )]
     UnrecognisedFormat {
@@ -53,9 +53,9 @@ pub enum AudioError {
         magic: String,
     },
 
-    /// A known audio container that this crate does not read (AIFF, RF64, MP4, ...).
+    /// A known audio container that this crate does not read (RF64, MP4, ...).
     #[error(
-        "{}: {container} is not supported (supported: WAV, FLAC, MP3, Ogg Vorbis)",
+        "{}: {container} is not supported (supported: WAV, AIFF/AIFC, FLAC, MP3, Ogg Vorbis)",
         .path.display()
     )]
     UnsupportedContainer {
@@ -291,6 +291,31 @@ pub enum AudioError {
         detail: String,
     },
 
+    /// The audio lasts longer than the limit given to [`crate::decode_limited`]; decoding
+    /// stopped there (or did not start, when the header declares the length).
+    #[error(
+        "{}: the audio lasts {} s, longer than the limit of {} s ({max_frames} frames at {sample_rate_hz} Hz)",
+        .path.display(),
+        too_long_seconds(*.frames, *.sample_rate_hz, *.whole),
+        .max_duration_s
+    )]
+    TooLong {
+        /// The file or stream.
+        path: PathBuf,
+        /// The limit, in seconds.
+        max_duration_s: f64,
+        /// The limit in frames at the audio's rate.
+        max_frames: u64,
+        /// The audio's sample rate.
+        sample_rate_hz: u32,
+        /// The whole length (`whole`: as the header declares it, or decoded to the end), or
+        /// else the frames decoded when decoding stopped (a lower bound); above `max_frames`
+        /// either way.
+        frames: u64,
+        /// Whether `frames` is the whole length rather than a lower bound.
+        whole: bool,
+    },
+
     /// The samples do not fit a RIFF file (data over 4 GiB).
     #[error("{}: {samples} samples do not fit a WAV file (data over 4 GiB)", .path.display())]
     TooLongForWav {
@@ -311,4 +336,15 @@ pub struct ParsePcmFormatError {
     pub input: String,
     /// An extra explanation for near misses (may be empty).
     pub hint: &'static str,
+}
+
+/// `frames` at `sample_rate_hz` in seconds for [`AudioError::TooLong`]: the length (one
+/// decimal) when `whole`, else "more than" the frames decoded so far.
+fn too_long_seconds(frames: u64, sample_rate_hz: u32, whole: bool) -> String {
+    let seconds = frames as f64 / f64::from(sample_rate_hz.max(1));
+    if whole {
+        format!("{seconds:.1}")
+    } else {
+        format!("more than {seconds:.1}")
+    }
 }

@@ -11,7 +11,8 @@
 //! | `fLaC` | FLAC via symphonia |
 //! | `OggS` | Ogg Vorbis (or Ogg FLAC) via symphonia |
 //! | `ID3` tag or MPEG frame sync | MP3 (MPEG-1/2 layer III, and I/II) via symphonia |
-//! | `FORM....AIFF`, `RF64`, `RIFX`, MP4, Matroska, ADTS, CAF, AU | clear "... is not supported" error |
+//! | `FORM....AIFF`, `FORM....AIFC` | AIFF/AIFC (big-endian PCM; AIFC `sowt`, `fl32`/`fl64`, A-law, mu-law) via symphonia |
+//! | `RF64`, `RIFX`, MP4, Matroska, ADTS, CAF, AU | clear "... is not supported" error |
 //! | anything else (text, ...) | [`AudioError::UnrecognisedFormat`], showing the first bytes |
 //!
 //! WAV is parsed by hand because the common readers are either too lenient or too strict:
@@ -64,11 +65,20 @@
 //! [`write_wav_f32`] and [`write_wav_i16`] write mono WAV atomically (temporary file in the
 //! same folder, then rename).
 //!
+//! # Bounded decoding
+//!
+//! [`decode_limited`] refuses audio longer than a given duration ([`AudioError::TooLong`])
+//! without holding more of it than that: WAV, AIFF and FLAC lengths are read from their
+//! headers before anything is decoded, MP3 and Ogg (and FLAC without a length) are decoded
+//! only until they pass the limit. A small upload of low-rate or low-bitrate audio can be
+//! hours of sound, gigabytes once decoded.
+//!
 //! # Errors
 //!
 //! Nothing here panics on bad input: every problem is an [`AudioError`] that names the file
 //! (or stream) and carries the numbers involved.
 
+pub mod band;
 mod compressed;
 mod error;
 mod pcm;
@@ -79,6 +89,7 @@ mod wav;
 
 use std::path::Path;
 
+pub use band::{BandLimitedStream, band_limit, band_rate, resample_band_limited};
 pub use error::{AudioError, ParsePcmFormatError};
 pub use pcm::PcmFormat;
 pub use resample::{StreamResampler, resample, resampled_len};
@@ -132,7 +143,7 @@ pub(crate) fn check_sample_rate(sample_rate_hz: u32, path: &Path) -> Result<(), 
     }
 }
 
-/// Reads an audio file (WAV, FLAC, MP3, Ogg Vorbis) as mono at its own sample rate.
+/// Reads an audio file (WAV, FLAC, MP3, Ogg Vorbis, AIFF/AIFC) as mono at its own sample rate.
 pub fn load(path: &Path) -> Result<Audio, AudioError> {
     let metadata = std::fs::metadata(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
@@ -160,19 +171,34 @@ pub fn load(path: &Path) -> Result<Audio, AudioError> {
 
 /// Reads an audio file as mono at `sample_rate_hz`, resampling when the file's rate differs.
 pub fn load_at(path: &Path, sample_rate_hz: u32) -> Result<Audio, AudioError> {
+    load_band_limited(path, sample_rate_hz, None)
+}
+
+/// Reads an audio file as mono at `sample_rate_hz` through the band `band_hz` (see
+/// [`mod@band`]; `None`: no band limit): what every entry point of a model with a conditioned
+/// front end reads.
+pub fn load_band_limited(
+    path: &Path,
+    sample_rate_hz: u32,
+    band_hz: Option<u32>,
+) -> Result<Audio, AudioError> {
     let audio = load(path)?;
-    if audio.sample_rate_hz == sample_rate_hz {
+    if audio.sample_rate_hz == sample_rate_hz && band_rate(sample_rate_hz, band_hz).is_none() {
         return Ok(audio);
     }
-    let samples = resample(&audio.samples, audio.sample_rate_hz, sample_rate_hz).map_err(|e| {
-        match e {
-            // Name the file, not just the rates, when the target rate is the problem.
-            AudioError::BadResampleRate { .. } => AudioError::BadSampleRate {
-                path: path.to_path_buf(),
-                sample_rate_hz,
-            },
-            other => other,
-        }
+    let samples = resample_band_limited(
+        &audio.samples,
+        audio.sample_rate_hz,
+        sample_rate_hz,
+        band_hz,
+    )
+    .map_err(|e| match e {
+        // Name the file, not just the rates, when the target rate is the problem.
+        AudioError::BadResampleRate { .. } => AudioError::BadSampleRate {
+            path: path.to_path_buf(),
+            sample_rate_hz,
+        },
+        other => other,
     })?;
     Ok(Audio {
         samples,
@@ -181,16 +207,77 @@ pub fn load_at(path: &Path, sample_rate_hz: u32) -> Result<Audio, AudioError> {
     })
 }
 
+/// Whether the first bytes of a file (a few dozen suffice) start a container this crate
+/// decodes (WAV, FLAC, AIFF/AIFC, Ogg, MP3): a cheap check before the full decode.
+pub fn is_decodable_header(head: &[u8]) -> bool {
+    sniff::sniff(head, Path::new("")).is_ok()
+}
+
 /// Decodes a complete audio file held in memory; `source` names it in error messages.
 pub fn decode(bytes: &[u8], source: &str) -> Result<Audio, AudioError> {
     decode_from(bytes, Path::new(source))
 }
 
+/// As [`decode`], refusing audio longer than `max_duration` with [`AudioError::TooLong`]
+/// without holding more of it than the limit: a WAV file's length is known from its `data`
+/// chunk and a FLAC or AIFF file's from its header (refused before anything is decoded);
+/// MP3, Ogg, and FLAC without a length in `STREAMINFO` are decoded only until they pass the
+/// limit (by at most [`LIMIT_SLACK_FRAMES`] frames and one packet). A file of exactly the
+/// limit is accepted.
+///
+/// This is what a server wants: a small upload of compressed or low-rate audio can be hours
+/// of sound, gigabytes once decoded.
+pub fn decode_limited(
+    bytes: &[u8],
+    source: &str,
+    max_duration: std::time::Duration,
+) -> Result<Audio, AudioError> {
+    decode_from_limited(bytes, Path::new(source), Some(max_duration))
+}
+
+/// Frames past the limit that [`decode_limited`] decodes before refusing a stream whose
+/// length it learns only by decoding (the last packets of a stream can be trimmed to its
+/// declared length, so the limit is checked exactly on the result, not on the way).
+pub const LIMIT_SLACK_FRAMES: u64 = 1 << 16;
+
+/// `max_duration` in whole frames at `sample_rate_hz` (rounded down: `frames > limit` is
+/// exactly `frames / rate > max_duration`).
+pub(crate) fn max_frames(max_duration: std::time::Duration, sample_rate_hz: u32) -> u64 {
+    let frames = max_duration.as_nanos() * u128::from(sample_rate_hz) / 1_000_000_000;
+    u64::try_from(frames).unwrap_or(u64::MAX)
+}
+
+/// The [`AudioError::TooLong`] of `frames` at `sample_rate_hz` against `max_duration`.
+pub(crate) fn too_long(
+    path: &Path,
+    max_duration: std::time::Duration,
+    sample_rate_hz: u32,
+    frames: u64,
+    whole: bool,
+) -> AudioError {
+    AudioError::TooLong {
+        path: path.to_path_buf(),
+        max_duration_s: max_duration.as_secs_f64(),
+        max_frames: max_frames(max_duration, sample_rate_hz),
+        sample_rate_hz,
+        frames,
+        whole,
+    }
+}
+
 fn decode_from(bytes: &[u8], path: &Path) -> Result<Audio, AudioError> {
+    decode_from_limited(bytes, path, None)
+}
+
+fn decode_from_limited(
+    bytes: &[u8],
+    path: &Path,
+    limit: Option<std::time::Duration>,
+) -> Result<Audio, AudioError> {
     match sniff::sniff(bytes, path)? {
-        sniff::Container::Wav => wav::decode_wav(bytes, path),
+        sniff::Container::Wav => wav::decode_wav(bytes, path, limit),
         sniff::Container::Compressed(kind, offset) => {
-            compressed::decode_compressed(&bytes[offset..], kind, path)
+            compressed::decode_compressed(&bytes[offset..], kind, path, limit)
         }
     }
 }

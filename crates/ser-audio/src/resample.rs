@@ -110,6 +110,21 @@ impl Engine {
         out: &mut Vec<f32>,
         rates: (u32, u32),
     ) -> Result<(), AudioError> {
+        // rubato's FFTs overflow to NaN on samples near f32::MAX (a float WAV file may hold
+        // any finite value) and then panic; no audio comes near this bound.
+        if let Some(v) = chunk
+            .iter()
+            .find(|v| v.is_nan() || v.abs() > MAX_RESAMPLED_MAGNITUDE)
+        {
+            return Err(AudioError::Resampler {
+                from_hz: rates.0,
+                to_hz: rates.1,
+                detail: format!(
+                    "sample value {v} is beyond +-{MAX_RESAMPLED_MAGNITUDE:e} (full scale is 1): \
+                     not audio"
+                ),
+            });
+        }
         let (_, written) = self
             .resampler
             .process_into_buffer(&[chunk], &mut [&mut self.scratch[..]], None)
@@ -281,6 +296,9 @@ impl StreamResampler {
         Ok(out)
     }
 }
+
+/// Largest sample magnitude the resampler takes (full scale is 1; 1e9 is 180 dB above it).
+pub const MAX_RESAMPLED_MAGNITUDE: f32 = 1e9;
 
 /// Resamples a whole mono signal from `from_hz` to `to_hz`.
 ///

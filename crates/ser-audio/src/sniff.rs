@@ -10,8 +10,8 @@ use crate::error::AudioError;
 pub(crate) enum Container {
     /// RIFF/WAVE, read by our own parser.
     Wav,
-    /// A compressed format read through symphonia, starting at the given byte offset
-    /// (past an ID3v2 tag, if there was one).
+    /// A format read through symphonia (AIFF/AIFC or a compressed one), starting at the
+    /// given byte offset (past an ID3v2 tag, if there was one).
     Compressed(Compressed, usize),
 }
 
@@ -81,7 +81,7 @@ fn sniff_at(all: &[u8], offset: usize, path: &Path) -> Result<Container, AudioEr
         return Err(unsupported("RF64/BW64 (64-bit WAV)"));
     }
     if starts(b"FORM") && (at8(b"AIFF") || at8(b"AIFC")) {
-        return Err(unsupported("AIFF"));
+        return Ok(Container::Compressed(Compressed::Aiff, offset));
     }
     if starts(b"fLaC") {
         return Ok(Container::Compressed(Compressed::Flac, offset));
@@ -179,6 +179,14 @@ mod tests {
             kind(&[0xFF, 0xFB, 0x90, 0x64]).ok(),
             Some(Container::Compressed(Compressed::Mp3, 0))
         );
+        assert_eq!(
+            kind(b"FORM\0\0\0\x10AIFFCOMM").ok(),
+            Some(Container::Compressed(Compressed::Aiff, 0))
+        );
+        assert_eq!(
+            kind(b"FORM\0\0\0\x10AIFCFVER").ok(),
+            Some(Container::Compressed(Compressed::Aiff, 0))
+        );
     }
 
     #[test]
@@ -196,8 +204,6 @@ mod tests {
 
     #[test]
     fn names_unsupported_containers() {
-        let aiff = kind(b"FORM\0\0\0\x10AIFFCOMM").expect_err("AIFF");
-        assert!(aiff.to_string().contains("AIFF is not supported"), "{aiff}");
         assert!(matches!(
             kind(&[0xFF, 0xF1, 0x50, 0x80]),
             Err(AudioError::UnsupportedContainer {

@@ -7,6 +7,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::time::Duration;
 
 use crate::error::AudioError;
 use crate::pcm::{PcmFormat, push_mono_frames};
@@ -213,7 +214,13 @@ pub(crate) fn parse_fmt(body: &[u8], path: &Path) -> Result<WavFormat, AudioErro
 /// Decodes a complete RIFF/WAVE file held in memory.
 ///
 /// The caller has checked that `bytes` starts with `RIFF....WAVE`.
-pub(crate) fn decode_wav(bytes: &[u8], path: &Path) -> Result<Audio, AudioError> {
+/// With `limit`, audio longer than it is [`AudioError::TooLong`], found from the `data` size
+/// before any sample is converted.
+pub(crate) fn decode_wav(
+    bytes: &[u8],
+    path: &Path,
+    limit: Option<Duration>,
+) -> Result<Audio, AudioError> {
     if bytes.len() < RIFF_HEADER_BYTES {
         return Err(AudioError::Truncated {
             path: path.to_path_buf(),
@@ -275,6 +282,18 @@ pub(crate) fn decode_wav(bytes: &[u8], path: &Path) -> Result<Audio, AudioError>
                 return Err(AudioError::ZeroSamples {
                     path: path.to_path_buf(),
                 });
+            }
+            let frames = (data.len() / frame_bytes) as u64;
+            if let Some(limit) = limit
+                && frames > crate::max_frames(limit, fmt.sample_rate_hz)
+            {
+                return Err(crate::too_long(
+                    path,
+                    limit,
+                    fmt.sample_rate_hz,
+                    frames,
+                    true,
+                ));
             }
             let mut samples = Vec::new();
             push_mono_frames(data, fmt.format, fmt.channels, 0, path, &mut samples)?;

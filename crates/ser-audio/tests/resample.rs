@@ -205,3 +205,17 @@ proptest! {
         prop_assert_eq!(pieces, whole);
     }
 }
+
+/// Found by the decoding fuzz target: a float WAV file may hold samples near `f32::MAX`,
+/// whose FFTs overflowed to NaN inside rubato, which then panicked.
+#[test]
+fn samples_near_the_float_maximum_are_an_error_not_a_panic() {
+    let mut samples = vec![0.1_f32; 48_000];
+    samples[1000] = 3.0e38;
+    samples[1001] = -3.0e38;
+    let err = ser_audio::resample(&samples, 48_000, 16_000).expect_err("refused");
+    assert!(err.to_string().contains("not audio"), "{err}");
+    // The thread's cached resampler still works afterwards.
+    let ok = ser_audio::resample(&[0.1_f32; 48_000], 48_000, 16_000).expect("resamples");
+    assert_eq!(ok.len(), 16_000);
+}

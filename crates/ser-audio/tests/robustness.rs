@@ -21,6 +21,9 @@ fn prefixes() -> Vec<Vec<u8>> {
         vec![0xFF, 0xF3, 0x88, 0xC4],
         b"ID3\x03\0\0\0\0\0\x02\0\0".to_vec(),
         b"FORM\0\0\0\0AIFF".to_vec(),
+        // AIFF, 1 channel, 16 frames of 16 bits at 16 kHz, then the SSND header.
+        b"FORM\0\0\0\x2eAIFFCOMM\0\0\0\x12\0\x01\0\0\0\x10\0\x10\x40\x0c\xfa\0\0\0\0\0\0\0SSND\0\0\0\x28\0\0\0\0\0\0\0\0"
+            .to_vec(),
     ]
 }
 

@@ -153,6 +153,22 @@ pub enum ClassicError {
         #[source]
         source: std::io::Error,
     },
+    /// A model file whose SHA-256 differs from the one recorded beside it when it was saved.
+    #[error(
+        "{path}: SHA-256 {actual} does not match {checksum_file} ({expected}): the model file is \
+         corrupt or was changed after saving; refit it (or delete the checksum file to load it \
+         anyway)"
+    )]
+    Checksum {
+        /// The model file.
+        path: PathBuf,
+        /// The checksum file.
+        checksum_file: PathBuf,
+        /// The recorded digest (hex), as found.
+        expected: String,
+        /// The digest of the file as read (hex).
+        actual: String,
+    },
     /// A model file is not valid JSON for this format, or could not be serialised.
     #[error("{path}: {source}")]
     Json {

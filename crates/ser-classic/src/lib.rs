@@ -63,7 +63,7 @@ pub use model::{
 };
 pub use pooling::{FeatureSpec, Padding, Pooling, trailing_zero_frames};
 pub use speaker::{MIN_SPEAKER_UTTERANCES, SpeakerNormalizer};
-pub use standardize::Standardizer;
+pub use standardize::{STANDARDIZED_CLIP, Standardizer};
 pub use svm::{Gamma, SvmConfig, SvmModel};
 pub use tuning::{CSelection, DEFAULT_INNER_FOLDS, SVM_C_GRID, select_svm_c};
 

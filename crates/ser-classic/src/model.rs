@@ -22,6 +22,10 @@ use crate::svm::{SvmConfig, SvmModel};
 /// File name of a saved model inside its run folder.
 pub const MODEL_FILE_NAME: &str = "classic-model.json";
 
+/// Suffix of the checksum file written beside a saved model (`classic-model.json.sha256`, in
+/// `sha256sum`'s format) and verified when it is loaded.
+const CHECKSUM_SUFFIX: &str = ".sha256";
+
 /// Version of the saved-model format this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -160,6 +164,11 @@ pub struct ClassicConfig {
     /// the speaker too. Older files without the field did not normalise.
     #[serde(default)]
     pub speaker_norm: bool,
+    /// Standardised values are clipped to `±clip` standard deviations, in training and at
+    /// prediction (see [`Standardizer::with_clip`]); `None` (older files, and runs of the
+    /// original's `seed` features) leaves them unbounded, as scikit-learn's `StandardScaler`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip_standardized: Option<f64>,
 }
 
 impl ClassicConfig {
@@ -170,6 +179,7 @@ impl ClassicConfig {
             features,
             class_names: Vec::new(),
             speaker_norm: false,
+            clip_standardized: None,
         }
     }
 }
@@ -254,6 +264,64 @@ pub struct ClassicModel {
     fitted: FittedModel,
 }
 
+/// Writes `bytes` to `path` through a temporary file in the same folder, synced and renamed.
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut writer = BufWriter::new(tmp);
+    writer.write_all(bytes)?;
+    writer.flush()?;
+    let tmp = writer.into_inner().map_err(|e| e.into_error())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The checksum file of a model file: its name with [`CHECKSUM_SUFFIX`] appended.
+fn checksum_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(CHECKSUM_SUFFIX);
+    path.with_file_name(name)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Checks `bytes` (the content of `path`) against the checksum file beside it, if any (models
+/// saved before checksums were written load without).
+fn verify_checksum(path: &Path, bytes: &[u8]) -> Result<()> {
+    let checksum_file = checksum_path(path);
+    let text = match std::fs::read_to_string(&checksum_file) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(ClassicError::Io {
+                path: checksum_file,
+                source,
+            });
+        }
+    };
+    let expected = text.split_whitespace().next().unwrap_or_default();
+    let actual = sha256_hex(bytes);
+    if !actual.eq_ignore_ascii_case(expected) {
+        return Err(ClassicError::Checksum {
+            path: path.to_path_buf(),
+            checksum_file,
+            expected: expected.to_owned(),
+            actual,
+        });
+    }
+    Ok(())
+}
+
 /// Only the version, read first so that a newer file gets a clear error.
 #[derive(Deserialize)]
 struct VersionProbe {
@@ -310,7 +378,8 @@ impl ClassicModel {
     }
 
     /// Writes the model to `dir/`[`MODEL_FILE_NAME`] atomically (a temporary file in `dir`,
-    /// then a rename), creating `dir` if needed. Returns the file's path.
+    /// then a rename), creating `dir` if needed, then its SHA-256 beside it
+    /// (`classic-model.json.sha256`). Returns the model file's path.
     ///
     /// # Errors
     /// [`ClassicError::Io`] and [`ClassicError::Json`] with the path involved.
@@ -321,16 +390,14 @@ impl ClassicModel {
             move |source| ClassicError::Io { path, source }
         };
         std::fs::create_dir_all(dir).map_err(io(dir))?;
-        let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
-        let mut writer = BufWriter::new(tmp);
-        serde_json::to_writer(&mut writer, self).map_err(|source| ClassicError::Json {
+        let bytes = serde_json::to_vec(self).map_err(|source| ClassicError::Json {
             path: path.clone(),
             source,
         })?;
-        writer.flush().map_err(io(&path))?;
-        let tmp = writer.into_inner().map_err(|e| io(&path)(e.into_error()))?;
-        tmp.as_file().sync_all().map_err(io(&path))?;
-        tmp.persist(&path).map_err(|e| io(&path)(e.error))?;
+        write_atomic(&path, &bytes).map_err(io(&path))?;
+        let line = format!("{}  {MODEL_FILE_NAME}\n", sha256_hex(&bytes));
+        let checksum = checksum_path(&path);
+        write_atomic(&checksum, line.as_bytes()).map_err(io(&checksum))?;
         Ok(path)
     }
 
@@ -353,6 +420,7 @@ impl ClassicModel {
             path: path.to_path_buf(),
             source,
         })?;
+        verify_checksum(path, &bytes)?;
         let json = |source| ClassicError::Json {
             path: path.to_path_buf(),
             source,
@@ -434,7 +502,7 @@ impl Classifier for ClassicModel {
         let n_classes = (!config.class_names.is_empty()).then_some(config.class_names.len());
         // Label checks come before the standardiser so that an empty set reports as such.
         let n_classes = crate::samples::check_training(&x, y, n_classes)?;
-        let standardizer = Standardizer::fit_samples(&x)?;
+        let standardizer = Standardizer::fit_samples(&x)?.with_clip(config.clip_standardized)?;
         let z = standardizer.transform_samples(&x);
         let n = Some(n_classes);
         let fitted = match &config.model {

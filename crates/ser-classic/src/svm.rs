@@ -482,17 +482,26 @@ pub(crate) mod pool_codec {
             }
             Ok(bytes)
         };
-        match Stored::deserialize(d)? {
-            Stored::List(values) => Ok(values),
-            Stored::Half { f16_le_base64 } => Ok(decode(f16_le_base64, 2)?
+        let values: Vec<f32> = match Stored::deserialize(d)? {
+            Stored::List(values) => values,
+            Stored::Half { f16_le_base64 } => decode(f16_le_base64, 2)?
                 .chunks_exact(2)
                 .map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32())
-                .collect()),
-            Stored::Single { f32_le_base64 } => Ok(decode(f32_le_base64, 4)?
+                .collect(),
+            Stored::Single { f32_le_base64 } => decode(f32_le_base64, 4)?
                 .chunks_exact(4)
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect()),
+                .collect(),
+        };
+        // Binary values can hold NaN and infinities (JSON numbers cannot); a model with one
+        // would answer NaN probabilities.
+        if let Some((index, value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(serde::de::Error::custom(format!(
+                "stored value {index} of {} is {value}, not a finite number",
+                values.len()
+            )));
         }
+        Ok(values)
     }
 }
 
@@ -850,6 +859,12 @@ mod tests {
         assert_eq!(model.n_support_vectors(), 2);
         let bad = legacy.replace("[0.5,-1.0]", r#"{"f16_le_base64":"AAAA"}"#);
         assert!(serde_json::from_str::<SvmModel>(&bad).is_err());
+        // Binary values can spell NaN (JSON numbers cannot): refused.
+        let single = legacy.replace("[0.5,-1.0]", r#"{"f32_le_base64":"AAAAPwAAgL8="}"#);
+        assert!(serde_json::from_str::<SvmModel>(&single).is_ok());
+        let nan = legacy.replace("[0.5,-1.0]", r#"{"f32_le_base64":"AADAfwAAgL8="}"#);
+        let err = serde_json::from_str::<SvmModel>(&nan).unwrap_err();
+        assert!(err.to_string().contains("not a finite number"), "{err}");
     }
 
     #[test]

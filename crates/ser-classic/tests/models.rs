@@ -113,12 +113,20 @@ fn every_model_learns_separable_blobs_and_round_trips() {
         let loaded = ClassicModel::load(&run).unwrap();
         assert_eq!(loaded, model, "{kind}: loaded model differs");
         assert_eq!(loaded.predict_proba(&xt).unwrap(), proba);
-        // Nothing but the model file is left in the run folder (no temporary files).
-        let names: Vec<_> = std::fs::read_dir(&run)
+        // Nothing but the model file and its checksum is left in the run folder (no
+        // temporary files).
+        let mut names: Vec<_> = std::fs::read_dir(&run)
             .unwrap()
-            .map(|e| e.unwrap().file_name())
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
-        assert_eq!(names, vec![MODEL_FILE_NAME]);
+        names.sort();
+        assert_eq!(
+            names,
+            vec![
+                MODEL_FILE_NAME.to_owned(),
+                format!("{MODEL_FILE_NAME}.sha256")
+            ]
+        );
         // A reasonable size for 240 training samples of 40 values.
         let bytes = std::fs::metadata(&path).unwrap().len();
         assert!(bytes < 2_000_000, "{kind}: {bytes} bytes");
@@ -303,6 +311,28 @@ fn broken_model_files_are_refused() {
     let path = model.save(dir.path()).unwrap();
     let json = std::fs::read_to_string(&path).unwrap();
     let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+
+    // A changed byte that still parses (a digit of a number) is caught by the checksum.
+    let checksum = dir.path().join(format!("{MODEL_FILE_NAME}.sha256"));
+    assert!(checksum.is_file());
+    let digit = json.find(|c: char| c.is_ascii_digit() && c != '9').unwrap();
+    let mut changed = json.clone().into_bytes();
+    changed[digit] += 1;
+    std::fs::write(&path, &changed).unwrap();
+    match ClassicModel::load(dir.path()) {
+        Err(ClassicError::Checksum {
+            path: p,
+            checksum_file,
+            ..
+        }) => {
+            assert_eq!(p, path);
+            assert_eq!(checksum_file, checksum);
+        }
+        other => panic!("expected a checksum error, got {other:?}"),
+    }
+    // Models saved before checksums existed load without one; the edits below test the
+    // other checks.
+    std::fs::remove_file(&checksum).unwrap();
 
     assert!(matches!(
         ClassicModel::load(&dir.path().join("missing")),

@@ -97,13 +97,7 @@ impl RunLabel {
 
 /// Name of the feature preset a configuration equals, `custom` otherwise.
 pub fn preset_name(config: &FeatureConfig) -> &'static str {
-    if *config == FeatureConfig::seed() {
-        "seed"
-    } else if *config == FeatureConfig::speech16k() {
-        "speech16k"
-    } else {
-        "custom"
-    }
+    config.preset_name().unwrap_or("custom")
 }
 
 /// Content of `metrics.json` of one fold.

@@ -10,13 +10,14 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, Result, bail};
 use ser_classic::ClassicModel;
 use ser_data::{LabelMap, Normalizer, Protocol};
-use ser_features::{FeatureConfig, FeatureExtractor, FeatureMatrix, FeatureSet};
+use ser_features::{FeatureConfig, FeatureExtractor, FeatureMatrix, FeatureSet, Vad, VadConfig};
 use ser_trainer::Predictor;
 use serde::{Deserialize, Serialize};
 
 pub mod ensemble;
 pub mod eval;
 pub mod predict;
+pub mod robustness;
 
 /// File name of the run description inside a run folder.
 pub const RUN_INFO_FILE: &str = "ser-run.json";
@@ -324,6 +325,9 @@ pub struct Model {
     classifier: Classifier,
     /// The speaker's statistics for a speaker-normalised classical model.
     speaker: Option<ser_classic::Standardizer>,
+    /// The voice-activity detector of the front end (the default one for a run without a
+    /// front end): windows without speech are silence.
+    vad: Vad,
 }
 
 impl Model {
@@ -333,12 +337,20 @@ impl Model {
         let classifier = Classifier::load(run_dir, &info)?;
         let extractor = FeatureExtractor::new(&info.feature_config)
             .with_context(|| format!("{}: bad feature configuration", run_dir.display()))?;
+        let vad_config = info
+            .feature_config
+            .front_end
+            .as_ref()
+            .map_or_else(VadConfig::default, |f| f.vad.clone());
+        let vad = Vad::new(&vad_config, info.feature_config.sample_rate_hz)
+            .with_context(|| format!("{}: bad voice-activity settings", run_dir.display()))?;
         Ok(Model {
             run_dir: run_dir.to_owned(),
             info,
             extractor,
             classifier,
             speaker: None,
+            vad,
         })
     }
 
@@ -365,7 +377,7 @@ impl Model {
         }
         let mut vectors = Vec::with_capacity(files.len());
         for file in files {
-            let audio = ser_audio::load_at(file, self.sample_rate_hz())?;
+            let audio = ser_audio::load_band_limited(file, self.sample_rate_hz(), self.band_hz())?;
             let window = self.window_samples().min(audio.samples.len());
             let m = self
                 .extractor
@@ -392,6 +404,22 @@ impl Model {
     /// The analysis sample rate.
     pub fn sample_rate_hz(&self) -> u32 {
         self.info.feature_config.sample_rate_hz
+    }
+
+    /// The band edge of the model's front end (inputs are limited to it), `None` without one.
+    pub fn band_hz(&self) -> Option<u32> {
+        self.info.feature_config.band_hz()
+    }
+
+    /// The fewest samples (at [`Model::sample_rate_hz`]) the model can analyse.
+    pub fn min_samples(&self) -> usize {
+        self.info.feature_config.min_samples()
+    }
+
+    /// Whether mono samples at [`Model::sample_rate_hz`] hold speech, by the front end's
+    /// voice-activity detector: the silence rule of files, timelines and streams.
+    pub fn has_speech(&mut self, samples: &[f32]) -> bool {
+        self.vad.has_speech(samples)
     }
 
     /// Samples of one analysis window (the model's fixed frame count).

@@ -1,6 +1,7 @@
 //! Prediction over whole recordings: analysis windows, silence detection and aggregation.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 
@@ -9,35 +10,80 @@ use crate::Model;
 /// Audio file extensions looked for in folders.
 pub const AUDIO_EXTENSIONS: [&str; 5] = ["wav", "flac", "mp3", "ogg", "oga"];
 
-/// A window is silence when its RMS is below this level (dB relative to full scale)...
-pub const SILENCE_FLOOR_DBFS: f64 = -75.0;
-/// ...or, in a recording of several windows, this many dB below its loudest window.
-pub const SILENCE_RELATIVE_DB: f64 = 35.0;
-
 /// The files to predict for one command-line input: the file itself, or the audio files of a
 /// folder (recursively, sorted).
+///
+/// Symbolic links are followed, but every folder is listed once, by its canonical path: a link
+/// loop (`sub/up -> ..`, `self -> .`) neither hangs the walk nor lists a file twice. Inside a
+/// folder only regular files count (a FIFO named `x.wav` would block reading); an input that
+/// is not a file or folder is an error saying what it is (a FIFO, a link loop, missing).
 pub fn collect_audio_files(input: &Path) -> Result<Vec<PathBuf>> {
-    if input.is_file() {
+    /// What a path that is neither a regular file nor a folder is, for messages.
+    fn special_file_kind(file_type: &std::fs::FileType) -> &'static str {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt as _;
+            if file_type.is_fifo() {
+                return "a FIFO (named pipe)";
+            }
+            if file_type.is_socket() {
+                return "a socket";
+            }
+            if file_type.is_block_device() || file_type.is_char_device() {
+                return "a device";
+            }
+        }
+        let _ = file_type;
+        "a special file"
+    }
+
+    let metadata = match std::fs::metadata(input) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            bail!("{}: no such file or folder", input.display())
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot open {}", input.display())),
+    };
+    if metadata.is_file() {
         return Ok(vec![input.to_owned()]);
     }
-    if !input.is_dir() {
-        bail!("{}: no such file or folder", input.display());
+    if !metadata.is_dir() {
+        bail!(
+            "{}: {}, not an audio file or folder",
+            input.display(),
+            special_file_kind(&metadata.file_type())
+        );
     }
+    let mut visited = std::collections::HashSet::new();
     let mut out = Vec::new();
     let mut stack = vec![input.to_owned()];
     while let Some(dir) = stack.pop() {
+        let canonical = dir
+            .canonicalize()
+            .with_context(|| format!("cannot resolve {}", dir.display()))?;
+        if !visited.insert(canonical) {
+            // Listed already: a link back to an ancestor, or a second way to the same folder.
+            continue;
+        }
         for entry in
             std::fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))?
         {
-            let path = entry?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path
+            let path = entry
+                .with_context(|| format!("cannot list {}", dir.display()))?
+                .path();
+            let is_audio = path
                 .extension()
                 .and_then(|e| e.to_str())
-                .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-            {
-                out.push(path);
+                .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_dir() => stack.push(path),
+                Ok(m) if m.is_file() && is_audio => out.push(path),
+                // FIFOs, sockets, devices: not audio files, whatever their names.
+                Ok(_) => {}
+                // A dangling link or a link loop named like audio: kept, so that predicting it
+                // reports the reason.
+                Err(_) if is_audio => out.push(path),
+                Err(_) => {}
             }
         }
     }
@@ -141,10 +187,13 @@ pub fn window_starts(len: usize, window: usize, hop: usize) -> Vec<usize> {
     starts
 }
 
-/// Predicts one file with one model: decode, resample, analyse in windows, aggregate.
+/// Predicts one file with one model: decode, band-limit and resample (the model's front end),
+/// analyse in windows (a window without speech, by [`Model::has_speech`], is silence; the
+/// others are levelled and analysed), aggregate.
 pub fn predict_file(model: &mut Model, path: &Path, hop_s: f64) -> Result<FilePrediction> {
+    check_hop(hop_s)?;
     // Audio errors name the file themselves; later stages get it as context.
-    let audio = ser_audio::load_at(path, model.sample_rate_hz())?;
+    let audio = ser_audio::load_band_limited(path, model.sample_rate_hz(), model.band_hz())?;
     predict_samples(model, &audio.samples, hop_s).with_context(|| path.display().to_string())
 }
 
@@ -154,31 +203,116 @@ pub fn predict_audio(
     audio: &ser_audio::Audio,
     hop_s: f64,
 ) -> Result<FilePrediction> {
-    if audio.sample_rate_hz == model.sample_rate_hz() {
-        return predict_samples(model, &audio.samples, hop_s);
+    predict_audio_with(model, audio, hop_s, &AtomicBool::new(false))
+}
+
+/// As [`predict_audio`], stopping early when `cancel` is set: the flag is looked at before
+/// every analysis window and every batch given to the classifier, so work whose caller gave up
+/// (a server request that timed out) ends within one window. A cancelled prediction is an
+/// error that downcasts to [`Cancelled`].
+pub fn predict_audio_with(
+    model: &mut Model,
+    audio: &ser_audio::Audio,
+    hop_s: f64,
+    cancel: &AtomicBool,
+) -> Result<FilePrediction> {
+    check_hop(hop_s)?;
+    // Audio at the model's rate still goes through the front end's band limit.
+    if audio.sample_rate_hz == model.sample_rate_hz() && model.band_hz().is_none() {
+        return predict_samples_with(model, &audio.samples, hop_s, cancel);
     }
-    let samples =
-        ser_audio::resample(&audio.samples, audio.sample_rate_hz, model.sample_rate_hz())?;
-    predict_samples(model, &samples, hop_s)
+    if cancel.load(Ordering::Relaxed) {
+        return Err(Cancelled {
+            windows_done: 0,
+            windows: None,
+        }
+        .into());
+    }
+    let samples = ser_audio::resample_band_limited(
+        &audio.samples,
+        audio.sample_rate_hz,
+        model.sample_rate_hz(),
+        model.band_hz(),
+    )?;
+    predict_samples_with(model, &samples, hop_s, cancel)
 }
 
 /// As [`predict_file`] for samples already at the model's rate.
+///
+/// # Errors
+/// A hop below [`MIN_HOP_S`] (or not finite); feature or model errors.
 pub fn predict_samples(model: &mut Model, samples: &[f32], hop_s: f64) -> Result<FilePrediction> {
+    predict_samples_with(model, samples, hop_s, &AtomicBool::new(false))
+}
+
+/// Smallest hop between analysis windows, seconds: below it a long recording becomes millions
+/// of windows (a hop of 1e-9 s is one window per sample).
+pub const MIN_HOP_S: f64 = 0.01;
+
+/// Windows given to the classifier at once: bounds the prepared inputs held at a time and the
+/// work between two looks at the cancellation flag. The deep predictor's own batch, so that
+/// its batches (and so its results, to the bit) are those of a single call.
+const PREDICT_BATCH: usize = ser_trainer::Predictor::DEFAULT_BATCH_SIZE;
+
+/// A prediction stopped because its cancellation flag was set (see [`predict_audio_with`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cancelled {
+    /// Analysis windows finished when it stopped.
+    pub windows_done: usize,
+    /// Analysis windows of the whole recording (`None` when it stopped before they were
+    /// counted, e.g. before resampling).
+    pub windows: Option<usize>,
+}
+
+impl std::fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.windows {
+            Some(total) => write!(
+                f,
+                "prediction cancelled after {} of {total} analysis windows",
+                self.windows_done
+            ),
+            None => f.write_str("prediction cancelled before the first analysis window"),
+        }
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
+/// Refuses hops below [`MIN_HOP_S`] (and NaN or infinite ones).
+fn check_hop(hop_s: f64) -> Result<()> {
+    if !(hop_s.is_finite() && hop_s >= MIN_HOP_S) {
+        bail!("hop of {hop_s} s between analysis windows: must be at least {MIN_HOP_S} s");
+    }
+    Ok(())
+}
+
+/// As [`predict_samples`], stopping early when `cancel` is set (see [`predict_audio_with`]).
+pub fn predict_samples_with(
+    model: &mut Model,
+    samples: &[f32],
+    hop_s: f64,
+    cancel: &AtomicBool,
+) -> Result<FilePrediction> {
+    check_hop(hop_s)?;
     let rate = f64::from(model.sample_rate_hz());
     let window = model.window_samples().max(1);
     let hop = ((hop_s * rate).round() as usize).max(1);
     let starts = window_starts(samples.len(), window, hop);
-    let levels: Vec<f64> = starts
-        .iter()
-        .map(|&s| rms_dbfs(&samples[s..(s + window).min(samples.len())]))
-        .collect();
-    let loudest = levels.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let cancelled = |windows_done: usize| Cancelled {
+        windows_done,
+        windows: Some(starts.len()),
+    };
     let mut windows = Vec::with_capacity(starts.len());
-    let mut inputs = Vec::new();
-    for (&start, &level) in starts.iter().zip(&levels) {
+    let mut probabilities: Vec<Vec<f32>> = Vec::new();
+    let mut inputs = Vec::with_capacity(PREDICT_BATCH.min(starts.len()));
+    for (i, &start) in starts.iter().enumerate() {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(cancelled(i).into());
+        }
         let end = (start + window).min(samples.len());
-        let silent = level < SILENCE_FLOOR_DBFS
-            || (starts.len() > 1 && level < loudest - SILENCE_RELATIVE_DB);
+        let level = rms_dbfs(&samples[start..end]);
+        let silent = !model.has_speech(&samples[start..end]);
         if !silent {
             inputs.push(model.features(&samples[start..end])?);
         }
@@ -188,8 +322,15 @@ pub fn predict_samples(model: &mut Model, samples: &[f32], hop_s: f64) -> Result
             level_dbfs: level,
             probabilities: (!silent).then(Vec::new),
         });
+        if inputs.len() == PREDICT_BATCH || (i + 1 == starts.len() && !inputs.is_empty()) {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(cancelled(i).into());
+            }
+            probabilities.extend(model.predict_features(&inputs)?);
+            inputs.clear();
+        }
     }
-    let mut probs = model.predict_features(&inputs)?.into_iter();
+    let mut probs = probabilities.into_iter();
     let mut sum: Option<Vec<f32>> = None;
     let mut n = 0_usize;
     for w in &mut windows {
@@ -222,8 +363,7 @@ pub fn window_line(
     names: &[&str],
     json: bool,
 ) -> Result<String> {
-    let level = rms_dbfs(samples);
-    let probabilities = if level < SILENCE_FLOOR_DBFS {
+    let probabilities = if !model.has_speech(samples) {
         None
     } else {
         Some(model.predict_samples(samples)?)

@@ -352,3 +352,90 @@ fn bad_streams_and_bad_models_are_clear_errors() {
         "--hop-s",
     );
 }
+
+/// Ten seconds of speech-like tones at the model's rate, decoded as the server holds them.
+fn ten_seconds(model: &ser_cli::Model) -> ser_audio::Audio {
+    let rate = model.sample_rate_hz();
+    let samples: Vec<f32> = (0..5_u8)
+        .flat_map(|e| tone(e + 1, 0.3, 2.0, rate))
+        .collect();
+    ser_audio::Audio {
+        samples,
+        sample_rate_hz: rate,
+        channels: 1,
+    }
+}
+
+#[test]
+fn the_library_refuses_hops_below_10_ms() {
+    let mut model = ser_cli::Model::load(&fixture().svm).unwrap();
+    let audio = ten_seconds(&model);
+    for hop_s in [1e-9, 0.009, 0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let err = ser_cli::predict::predict_audio(&mut model, &audio, hop_s)
+            .expect_err("a hop below 10 ms");
+        assert!(
+            err.to_string().contains("at least 0.01 s"),
+            "{hop_s}: {err}"
+        );
+        let err = ser_cli::predict::predict_samples(&mut model, &audio.samples, hop_s)
+            .expect_err("a hop below 10 ms");
+        assert!(
+            err.to_string().contains("at least 0.01 s"),
+            "{hop_s}: {err}"
+        );
+    }
+    let windows = ser_cli::predict::predict_audio(&mut model, &audio, 0.01)
+        .unwrap()
+        .windows
+        .len();
+    assert!(windows > 500, "{windows}");
+}
+
+#[test]
+fn a_set_cancel_flag_stops_a_prediction_and_a_clear_one_changes_nothing() {
+    use ser_cli::predict::{Cancelled, predict_audio, predict_audio_with};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let mut model = ser_cli::Model::load(&fixture().svm).unwrap();
+    let audio = ten_seconds(&model);
+    let plain = predict_audio(&mut model, &audio, 0.5).unwrap();
+    let flag = AtomicBool::new(false);
+    assert_eq!(
+        predict_audio_with(&mut model, &audio, 0.5, &flag).unwrap(),
+        plain
+    );
+    flag.store(true, Ordering::SeqCst);
+    let err = predict_audio_with(&mut model, &audio, 0.5, &flag).expect_err("cancelled");
+    let cancelled = err.downcast_ref::<Cancelled>().expect("a Cancelled error");
+    assert_eq!(cancelled.windows_done, 0);
+    assert_eq!(cancelled.windows, Some(plain.windows.len()));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "prediction cancelled after 0 of {} analysis windows",
+            plain.windows.len()
+        )
+    );
+    // Set from another thread while the work runs: it stops before the end.
+    let flag = std::sync::Arc::new(AtomicBool::new(false));
+    let long = ser_audio::Audio {
+        samples: audio.samples.repeat(30),
+        ..audio.clone()
+    };
+    let setter = {
+        let flag = flag.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            flag.store(true, Ordering::SeqCst);
+        })
+    };
+    let start = std::time::Instant::now();
+    let err = predict_audio_with(&mut model, &long, 0.01, &flag).expect_err("cancelled");
+    setter.join().unwrap();
+    let cancelled = *err.downcast_ref::<Cancelled>().expect("a Cancelled error");
+    eprintln!("{cancelled} after {:?}", start.elapsed());
+    let total = cancelled.windows.unwrap();
+    assert!(
+        cancelled.windows_done > 0 && cancelled.windows_done < total,
+        "{cancelled}"
+    );
+}

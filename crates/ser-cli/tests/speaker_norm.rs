@@ -14,7 +14,7 @@ const RATE_HZ: u32 = 16_000;
 const N_ACTORS: u32 = 6;
 
 /// `N_ACTORS` actors x 8 emotions x 2 repetitions (16 clips per actor, above the 10 a speaker
-/// needs): 0.5 s tones whose pitch is the emotion's times the actor's own register, so that
+/// needs): 0.5 s tones (rising and falling like syllables) whose pitch is the emotion's times the actor's own register, so that
 /// every actor has their own register.
 fn write_corpus(root: &Path) {
     for actor in 1..=N_ACTORS {
@@ -28,7 +28,9 @@ fn write_corpus(root: &Path) {
                 let samples: Vec<f32> = (0..RATE_HZ / 2)
                     .map(|i| {
                         let t = i as f32 / RATE_HZ as f32;
-                        amplitude * (2.0 * std::f32::consts::PI * f0 * t).sin()
+                        // Syllable-like loudness, so the voice-activity detector finds speech.
+                        let syllables = 0.55 - 0.45 * (2.0 * std::f32::consts::PI * 4.0 * t).cos();
+                        amplitude * syllables * (2.0 * std::f32::consts::PI * f0 * t).sin()
                     })
                     .collect();
                 let name = format!("03-01-{emotion:02}-01-01-{repetition:02}-{actor:02}.wav");

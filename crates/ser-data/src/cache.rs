@@ -240,6 +240,45 @@ pub fn read_packed(
     })
 }
 
+/// Prefix of the temporary files of [`write_packed`]: `.ser-cache-tmp-<pid>-<random>`.
+const TEMP_PREFIX: &str = ".ser-cache-tmp-";
+
+/// Age after which a temporary file is removed when the liveness of its writer cannot be
+/// checked (no `/proc`), and after which nameless ones of older versions are removed.
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Removes temporary files in `dir` left by writes whose process is gone (best effort).
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let old = |entry: &fs::DirEntry| {
+        entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_TEMP_AGE)
+    };
+    let have_proc = Path::new("/proc/self").exists();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let stale = match name.strip_prefix(TEMP_PREFIX) {
+            Some(rest) => match rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) {
+                Some(pid) if pid == std::process::id() => false,
+                Some(pid) if have_proc => !Path::new("/proc").join(pid.to_string()).exists(),
+                _ => old(&entry),
+            },
+            // tempfile's default names, written by versions before the pid prefix.
+            None => name.starts_with(".tmp") && old(&entry),
+        };
+        if stale {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Writes a cache file atomically (temporary file in the same folder, then rename).
 pub fn write_packed(
     path: &Path,
@@ -268,7 +307,13 @@ pub fn write_packed(
     };
     let rows = u32::try_from(packed.n_rows).map_err(|_| too_big(packed.n_rows))?;
     let frames = u32::try_from(packed.n_frames).map_err(|_| too_big(packed.n_frames))?;
-    let tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| DataError::io(&dir, e))?;
+    // A write killed with `kill -9` leaves its temporary file behind; the next write removes
+    // those of processes that are gone, so they cannot accumulate.
+    remove_stale_temporaries(&dir);
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
+        .tempfile_in(&dir)
+        .map_err(|e| DataError::io(&dir, e))?;
     let io_err = |e: std::io::Error| DataError::io(tmp.path(), e);
     let mut hasher = Sha256::new();
     {
@@ -388,6 +433,38 @@ mod tests {
             read_packed(&path, &cfg, 3, 4),
             Err(CacheRead::Invalid { .. })
         ));
+    }
+
+    #[test]
+    fn temporaries_of_killed_writers_are_removed_by_the_next_write() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("x.bin");
+        let cfg = sha256(b"config");
+        write_packed(&path, &cfg, &sample()).expect("write");
+        // What `kill -9` during a write leaves: a temporary of a process that is gone (no
+        // pid is this large), next to one of a live writer (this process).
+        let dead = dir
+            .path()
+            .join(format!("{TEMP_PREFIX}{}-abc123", u32::MAX - 1));
+        let live = dir
+            .path()
+            .join(format!("{TEMP_PREFIX}{}-def456", std::process::id()));
+        fs::write(&dead, b"partial").expect("dead temp");
+        fs::write(&live, b"in progress").expect("live temp");
+        write_packed(&path, &cfg, &sample()).expect("write again");
+        if Path::new("/proc/self").exists() {
+            assert!(!dead.exists(), "the dead writer's temporary is left");
+        }
+        assert!(live.exists(), "a live writer's temporary was removed");
+        let temporaries = fs::read_dir(dir.path())
+            .expect("list")
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(TEMP_PREFIX))
+            .count();
+        assert_eq!(
+            temporaries,
+            usize::from(live.exists()) + usize::from(dead.exists())
+        );
     }
 
     #[test]

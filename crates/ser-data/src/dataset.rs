@@ -111,16 +111,25 @@ fn read_and_hash(path: &Path) -> Result<(Vec<u8>, Hash32), SkipReason> {
     Ok((bytes, hash))
 }
 
-/// Decodes audio bytes to mono at `sample_rate_hz`.
-fn decode_at(bytes: &[u8], path: &Path, sample_rate_hz: u32) -> Result<Vec<f32>, SkipReason> {
+/// Decodes audio bytes to mono at the analysis rate of `config`, through its front end's
+/// band limit when it has one (see [`ser_audio::band`]).
+fn decode_at(bytes: &[u8], path: &Path, config: &FeatureConfig) -> Result<Vec<f32>, SkipReason> {
     let failed = |e: ser_audio::AudioError| SkipReason::DecodeFailed {
         message: e.to_string(),
     };
     let audio = ser_audio::decode(bytes, &path.display().to_string()).map_err(failed)?;
-    if audio.sample_rate_hz == sample_rate_hz {
+    // A file already at the analysis rate still goes through the band limit when its band
+    // is wider than the front end's.
+    if audio.sample_rate_hz == config.sample_rate_hz && config.band_hz().is_none() {
         Ok(audio.samples)
     } else {
-        ser_audio::resample(&audio.samples, audio.sample_rate_hz, sample_rate_hz).map_err(failed)
+        ser_audio::resample_band_limited(
+            &audio.samples,
+            audio.sample_rate_hz,
+            config.sample_rate_hz,
+            config.band_hz(),
+        )
+        .map_err(failed)
     }
 }
 
@@ -257,7 +266,6 @@ impl Dataset {
             .filter(|h| h.as_ref().is_ok_and(|h| !index.contains_key(h)))
             .count();
         let progress = Progress::new("extracting features", n_to_extract, options.progress);
-        let sample_rate_hz = config.sample_rate_hz;
         // `map_init` clones the extractor once per rayon work unit, so every worker thread has
         // its own (the extractor reuses internal buffers and is not shared).
         let results: Vec<Result<(Hash32, Source), SkipReason>> = corpus
@@ -273,7 +281,7 @@ impl Dataset {
                     }
                     // Read again (from the page cache); hash what is decoded.
                     let m = read_and_hash(&u.path).and_then(|(bytes, hash)| {
-                        let samples = decode_at(&bytes, &u.path, sample_rate_hz)?;
+                        let samples = decode_at(&bytes, &u.path, config)?;
                         Ok((hash, extract(ex, &samples, n_rows, n_frames)?))
                     });
                     progress.inc();
@@ -517,25 +525,52 @@ impl Dataset {
             .map(|c| c.keys.iter().enumerate().map(|(i, k)| (*k, i)).collect())
             .unwrap_or_default();
 
+        // Each job: (utterance, copy, cache key, babble talkers). Talkers are other speakers
+        // of this split's training side, so they differ between folds: their content is part
+        // of the key, or one fold's copy would be reused for another.
         let mut jobs = Vec::with_capacity(split.train.len() * augment.copies);
         for &i in &split.train {
             let hash = self.content_hash(i).ok_or(DataError::IndexOutOfRange {
                 index: i,
                 len: self.len(),
             })?;
+            let others: Vec<usize> = if augment.babble.is_some() {
+                let speaker = &self.corpus.items[i].speaker;
+                split
+                    .train
+                    .iter()
+                    .copied()
+                    .filter(|&k| {
+                        self.corpus
+                            .items
+                            .get(k)
+                            .is_some_and(|u| u.speaker != *speaker)
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             for c in 0..augment.copies {
-                let key = cache::sha256_parts(&[
-                    hash,
-                    &(i as u64).to_le_bytes(),
-                    &(c as u64).to_le_bytes(),
-                ]);
-                jobs.push((i, c, key));
+                let talkers = augmenter.babble_sources(i, c, &others);
+                let mut parts: Vec<&[u8]> = Vec::with_capacity(3 + talkers.len());
+                let (index_bytes, copy_bytes) =
+                    ((i as u64).to_le_bytes(), (c as u64).to_le_bytes());
+                parts.extend([hash.as_slice(), &index_bytes, &copy_bytes]);
+                for &k in &talkers {
+                    let talker = self.content_hash(k).ok_or(DataError::IndexOutOfRange {
+                        index: k,
+                        len: self.len(),
+                    })?;
+                    parts.push(talker.as_slice());
+                }
+                let key = cache::sha256_parts(&parts);
+                jobs.push((i, c, key, talkers));
             }
         }
         let missing: Vec<usize> = jobs
             .iter()
             .enumerate()
-            .filter(|(_, (_, _, k))| !index.contains_key(k))
+            .filter(|(_, (_, _, k, _))| !index.contains_key(k))
             .map(|(j, _)| j)
             .collect();
         let progress = Progress::new(
@@ -544,21 +579,40 @@ impl Dataset {
             options.progress,
         );
         let (n_rows, n_frames, sr) = (self.n_rows, self.n_frames, self.config.sample_rate_hz);
+        let band_hz = self.config.band_hz();
         let computed: Vec<(usize, Result<FeatureMatrix, SkipReason>)> = missing
             .par_iter()
             .map_init(
                 || extractor.clone(),
                 |ex, &j| {
-                    let (i, c, _) = jobs[j];
+                    let (i, c, _, ref sources) = jobs[j];
                     let path = &self.corpus.items[i].path;
                     let m = read_and_hash(path)
-                        .and_then(|(bytes, _)| decode_at(&bytes, path, sr))
+                        .and_then(|(bytes, _)| decode_at(&bytes, path, &self.config))
                         .and_then(|s| {
-                            augmenter.augment_training(i, c, &s, sr).map_err(|e| {
-                                SkipReason::FeatureFailed {
-                                    message: format!("augmentation failed: {e}"),
-                                }
-                            })
+                            let failed = |e: String| SkipReason::FeatureFailed {
+                                message: format!("augmentation failed: {e}"),
+                            };
+                            // Babble talkers, decoded exactly as the clip itself.
+                            let talkers = sources
+                                .iter()
+                                .map(|&k| {
+                                    let p = &self.corpus.items[k].path;
+                                    read_and_hash(p)
+                                        .and_then(|(bytes, _)| decode_at(&bytes, p, &self.config))
+                                })
+                                .collect::<Result<Vec<Vec<f32>>, SkipReason>>()?;
+                            let talkers: Vec<&[f32]> = talkers.iter().map(Vec::as_slice).collect();
+                            let y = augmenter
+                                .augment_training(i, c, &s, sr, &talkers)
+                                .map_err(|e| failed(e.to_string()))?;
+                            // What augmentation added above the front end's band is removed,
+                            // as the band limit removes it from every input.
+                            match band_hz {
+                                Some(band) => ser_audio::band_limit(&y, sr, band)
+                                    .map_err(|e| failed(e.to_string())),
+                                None => Ok(y),
+                            }
                         })
                         .and_then(|s| extract(ex, &s, n_rows, n_frames));
                     progress.inc();
@@ -575,13 +629,13 @@ impl Dataset {
                     new_by_job.insert(j, m);
                 }
                 Err(reason) => {
-                    let (i, c, _) = jobs[j];
+                    let (i, c, _, _) = jobs[j];
                     out.failed.push((i, c, reason));
                 }
             }
         }
         let n_extracted = new_by_job.len();
-        for (j, &(i, c, key)) in jobs.iter().enumerate() {
+        for (j, &(i, c, key, _)) in jobs.iter().enumerate() {
             let m: Option<&[f32]> = match new_by_job.get(&j) {
                 Some(m) => Some(&m.data),
                 None => index

@@ -51,7 +51,7 @@ pub enum DataError {
 
     /// A corpus folder without a single usable file.
     #[error(
-        "no usable audio file in {dir}: found {n_wav_files} .wav file(s), {n_skipped} skipped; expected {expected}"
+        "no usable audio file in {dir}: found {n_wav_files} audio file(s), {n_skipped} skipped; expected {expected}"
     )]
     NoUsableFiles {
         /// The corpus folder.
@@ -195,6 +195,26 @@ pub enum DataError {
         setting: &'static str,
         /// What is wrong.
         reason: String,
+    },
+
+    /// Audio processing (resampling, band limiting) failed inside an augmentation or a test
+    /// condition.
+    #[error("{what}: {source}")]
+    Audio {
+        /// What was being done, with its numbers.
+        what: String,
+        /// The audio crate's error.
+        #[source]
+        source: ser_audio::AudioError,
+    },
+
+    /// A test-condition name that is not one of [`crate::Condition::all`].
+    #[error("unknown condition `{name}`; expected one of {expected}")]
+    UnknownCondition {
+        /// The name given.
+        name: String,
+        /// The known names, comma-separated.
+        expected: String,
     },
 
     /// A feature buffer whose length does not match its shape.

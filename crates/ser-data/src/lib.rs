@@ -25,17 +25,20 @@
 
 pub mod augment;
 pub mod cache;
+pub mod conditions;
 pub mod corpus;
 mod dataset;
 pub mod emotion;
 mod error;
 mod normalize;
 mod progress;
+pub use progress::Progress;
 pub mod protocol;
 pub mod rng;
 mod summary;
 
 pub use augment::{AugmentConfig, SpecAugmenter, WaveAugmenter};
+pub use conditions::Condition;
 pub use corpus::{
     Corpus, CorpusKind, CorpusOptions, SkipReason, Skipped, SpeakerId, Utterance, UtteranceMeta,
 };

@@ -22,7 +22,7 @@ enum Sink {
 
 /// A thread-safe progress counter for `total` items.
 #[derive(Debug)]
-pub(crate) struct Progress {
+pub struct Progress {
     label: String,
     total: usize,
     done: AtomicUsize,
@@ -33,7 +33,7 @@ pub(crate) struct Progress {
 impl Progress {
     /// A bar on a terminal, plain lines on a non-terminal stderr, nothing when `enabled` is
     /// false or `total` is 0.
-    pub(crate) fn new(label: &str, total: usize, enabled: bool) -> Progress {
+    pub fn new(label: &str, total: usize, enabled: bool) -> Progress {
         let sink = if !enabled || total == 0 {
             Sink::Off
         } else if std::io::stderr().is_terminal() {
@@ -60,7 +60,7 @@ impl Progress {
     }
 
     /// One more item done.
-    pub(crate) fn inc(&self) {
+    pub fn inc(&self) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         match &self.sink {
             Sink::Off => {}
@@ -85,7 +85,7 @@ impl Progress {
     }
 
     /// Ends the report with a final line.
-    pub(crate) fn finish(&self) {
+    pub fn finish(&self) {
         let elapsed = self.start.elapsed().as_secs_f64();
         match &self.sink {
             Sink::Off => {}

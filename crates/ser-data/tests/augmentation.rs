@@ -5,7 +5,8 @@ mod common;
 use std::f64::consts::TAU;
 
 use ser_data::augment::{
-    GainConfig, NoiseConfig, PhaseVocoder, PitchShiftConfig, SpecAugmentConfig, TimeShiftConfig,
+    BabbleConfig, BandLimitConfig, ClippingConfig, ColouredNoiseConfig, GainConfig, NoiseConfig,
+    PhaseVocoder, PitchShiftConfig, ReverbConfig, SpecAugmentConfig, TimeShiftConfig,
     TimeStretchConfig, pitch_shift,
 };
 use ser_data::{AugmentConfig, DataError, Gender, Protocol, SpecAugmenter, WaveAugmenter};
@@ -83,6 +84,11 @@ fn everything_on() -> AugmentConfig {
         gain: Some(GainConfig::default()),
         noise: Some(NoiseConfig::default()),
         spec_augment: Some(SpecAugmentConfig::default()),
+        reverb: Some(ReverbConfig::default()),
+        babble: Some(BabbleConfig::default()),
+        coloured_noise: Some(ColouredNoiseConfig::default()),
+        band_limit: Some(BandLimitConfig::default()),
+        clipping: Some(ClippingConfig::default()),
     }
 }
 
@@ -121,13 +127,29 @@ fn waveform_augmentation_is_a_pure_function_of_seed_utterance_copy() {
     );
     assert_ne!(out(&a, u, 0), x, "it does something");
 
-    // Validation and test utterances are refused.
+    // Validation and test utterances are refused, with or without babble.
+    let talker = common::tone(9, 0.3);
     for &i in split.val.iter().chain(&split.test) {
         assert!(matches!(
             a.augment(&split, i, 0, &x, common::SR),
             Err(DataError::NotTraining { .. })
         ));
+        assert!(matches!(
+            a.augment_with_babble(&split, i, 0, &x, common::SR, &[&talker]),
+            Err(DataError::NotTraining { .. })
+        ));
     }
+    // Babble drawn from the training side never names a validation or test utterance.
+    for &i in &split.train {
+        for copy in 0..3 {
+            let picked = a.babble_sources(i, copy, &split.train);
+            assert!(picked.iter().all(|p| split.is_train(*p) && *p != i));
+        }
+    }
+    let with = a
+        .augment_with_babble(&split, u, 0, &x, common::SR, &[&talker])
+        .expect("augment");
+    assert_ne!(with, out(&a, u, 0), "babble is mixed in");
 }
 
 #[test]

@@ -313,3 +313,76 @@ fn explicit_kind_overrides_detection() {
     );
     assert!(matches!(as_ravdess, Err(DataError::NoUsableFiles { .. })));
 }
+
+/// `sub/up -> ..` and `self -> .` made an exponential walk (2^32 paths under the depth bound);
+/// each folder is now listed once, by its canonical path, and no file twice.
+#[cfg(unix)]
+#[test]
+fn symlink_loops_neither_hang_the_scan_nor_list_a_file_twice() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = common::ravdess(dir.path(), &[1, 5]);
+    let actor = root.join("Actor_01");
+    std::fs::create_dir_all(actor.join("sub")).expect("mkdir");
+    std::os::unix::fs::symlink("..", actor.join("sub").join("up")).expect("symlink");
+    std::os::unix::fs::symlink(".", root.join("self")).expect("symlink");
+    std::os::unix::fs::symlink(".", actor.join("self")).expect("symlink");
+    let plain = Corpus::load(
+        &common::ravdess(&dir.path().join("plain"), &[1, 5]),
+        &CorpusOptions::default(),
+    )
+    .expect("load the same corpus without links");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let scan_root = root.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(Corpus::load(&scan_root, &CorpusOptions::default()));
+    });
+    let corpus = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the scan ends within 60 s")
+        .expect("load");
+    assert_eq!(corpus.len(), plain.len());
+    assert_eq!(corpus.skipped.len(), plain.skipped.len());
+    let unique: BTreeSet<_> = corpus.items.iter().map(|u| u.path.clone()).collect();
+    assert_eq!(unique.len(), corpus.len(), "a file was listed twice");
+}
+
+/// A FIFO named like a WAV file is not listed: opening it would block for ever.
+#[cfg(unix)]
+#[test]
+fn fifos_named_wav_are_not_listed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = common::ravdess(dir.path(), &[1]);
+    let fifo = root.join("Actor_01").join("03-01-01-01-01-02-01.wav");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success());
+    let files = ser_data::corpus::scan_wav_files(&root).expect("scan");
+    assert!(!files.contains(&fifo), "{files:?}");
+    assert!(!files.is_empty());
+}
+
+#[test]
+fn corpora_stored_as_flac_or_aiff_are_read() {
+    // Copies of corpora are often re-encoded (the shared TESS is FLAC); the name is parsed
+    // without its extension, and decoding recognises the content, not the name.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = common::tess(dir.path(), &["back", "dog"]);
+    let wav = root.join("OAF_angry/OAF_dog_angry.wav");
+    std::fs::rename(&wav, wav.with_extension("flac")).expect("rename");
+    let aiff = root.join("YAF_happy/YAF_dog_happy.wav");
+    std::fs::rename(&aiff, aiff.with_extension("AIFF")).expect("rename");
+    let corpus = Corpus::load(&root, &CorpusOptions::default()).expect("load");
+    assert_eq!(corpus.kind, CorpusKind::Tess);
+    assert_eq!(corpus.len(), 29);
+    for ext in ["flac", "AIFF"] {
+        assert!(
+            corpus
+                .items
+                .iter()
+                .any(|u| u.path.extension().is_some_and(|e| e == ext)),
+            "{ext}"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! The planned extractor that produces the whole feature stack.
 
 use crate::chroma::Chroma;
+use crate::condition::{Vad, level_gain};
 use crate::config::{DELTA_WIDTH, FeatureConfig, N_CHROMA};
 use crate::delta::SavGol;
 use crate::frame::{rms, zero_crossing_rate};
@@ -35,6 +36,10 @@ pub struct FeatureExtractor {
     log_mel: Vec<f32>,
     scratch: Vec<f32>,
     delta_buf: Vec<f32>,
+    /// The level stage of the conditioned front end: its detector and reference level.
+    level: Option<(Vad, f64)>,
+    /// The levelled copy of the input.
+    levelled: Vec<f32>,
 }
 
 impl FeatureExtractor {
@@ -43,7 +48,16 @@ impl FeatureExtractor {
         config.validate()?;
         let fmax = config.fmax_or_nyquist_hz();
         let sr = config.sample_rate_hz;
+        let level = match &config.front_end {
+            Some(front) => front
+                .level_dbfs
+                .map(|reference| Vad::new(&front.vad, sr).map(|vad| (vad, reference)))
+                .transpose()?,
+            None => None,
+        };
         Ok(Self {
+            level,
+            levelled: Vec::new(),
             stft: StftPlan::new(config.n_fft, config.win_len, config.hop_len),
             mfcc_mel: MelFilterbank::new(
                 sr,
@@ -92,8 +106,35 @@ impl FeatureExtractor {
     }
 
     /// The first `keep` frames of the feature matrix (all frames when `None`, or when the
-    /// signal has fewer).
+    /// signal has fewer), after the level stage of the front end when the configuration has
+    /// one: the signal is scaled so that the part the kept frames analyse (`keep * hop_len`
+    /// samples, or all) has the reference active speech level (see [`crate::level_gain`]).
     fn extract_frames(
+        &mut self,
+        samples: &[f32],
+        keep: Option<usize>,
+    ) -> Result<FeatureMatrix, FeatureError> {
+        let hop = self.config.hop_len;
+        if self.level.is_none() {
+            return self.extract_frames_raw(samples, keep);
+        }
+        // Before measuring: a non-finite sample is reported where it is.
+        self.check_input(samples)?;
+        let Some((vad, reference)) = self.level.as_mut() else {
+            return self.extract_frames_raw(samples, keep);
+        };
+        let span = keep.map_or(samples.len(), |k| k.saturating_mul(hop).min(samples.len()));
+        let gain = level_gain(vad, &samples[..span], *reference);
+        let mut levelled = std::mem::take(&mut self.levelled);
+        levelled.clear();
+        levelled.extend(samples.iter().map(|&x| x * gain));
+        let out = self.extract_frames_raw(&levelled, keep);
+        self.levelled = levelled;
+        out
+    }
+
+    /// [`FeatureExtractor::extract_frames`] without the level stage.
+    fn extract_frames_raw(
         &mut self,
         samples: &[f32],
         keep: Option<usize>,

@@ -36,6 +36,7 @@
 //! ```
 
 mod chroma;
+mod condition;
 mod config;
 mod delta;
 mod error;
@@ -46,6 +47,9 @@ mod simd;
 mod stft;
 
 pub use chroma::{Chroma, chroma_filterbank};
+pub use condition::{
+    Activity, DEFAULT_BAND_HZ, DEFAULT_LEVEL_DBFS, FrontEndConfig, Vad, VadConfig, level_gain,
+};
 pub use config::{DELTA_WIDTH, FeatureConfig, FeatureLayout, FeatureSet, N_CHROMA};
 pub use delta::SavGol;
 pub use error::FeatureError;

@@ -54,6 +54,35 @@ pub enum ModelError {
         /// Burn's description of the failure (shape mismatch, missing tensor, bad format).
         message: String,
     },
+    /// A weight file whose SHA-256 differs from the one recorded beside it when it was saved.
+    #[error(
+        "{path}: SHA-256 {actual} does not match {checksum_file} ({expected}): the weights file \
+         is corrupt or was changed after saving; retrain it (or delete the checksum file to \
+         load it anyway)"
+    )]
+    Checksum {
+        /// The weight file.
+        path: PathBuf,
+        /// The checksum file.
+        checksum_file: PathBuf,
+        /// The recorded digest (hex).
+        expected: String,
+        /// The digest of the file as read (hex).
+        actual: String,
+    },
+    /// A weight (or batch-norm statistic) that is NaN or infinite: the model would answer
+    /// NaN probabilities.
+    #[error("{path}: weight {index} of tensor {tensor} is {value}, not a finite number")]
+    NonFiniteWeight {
+        /// The weight file.
+        path: PathBuf,
+        /// The tensor's module path (e.g. `conv.0.weight`).
+        tensor: String,
+        /// Position of the value in the tensor (row-major).
+        index: usize,
+        /// The value.
+        value: f32,
+    },
 }
 
 impl ModelError {

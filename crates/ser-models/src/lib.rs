@@ -43,8 +43,9 @@ pub use layers::{ConvBlockConfig, TemporalPooling};
 pub use presets::ModelPreset;
 pub use recurrent::RecurrentCell;
 pub use store::{
-    MODEL_CONFIG_FILE, MODEL_WEIGHTS_FILE, load_model, load_weights, save_model, save_weights,
-    weights_from_bytes, weights_to_bytes, write_atomic,
+    CHECKSUM_SUFFIX, MODEL_CONFIG_FILE, MODEL_WEIGHTS_FILE, check_finite, checksum_path,
+    load_model, load_weights, save_model, save_weights, weights_from_bytes, weights_to_bytes,
+    write_atomic,
 };
 
 /// What every emotion classifier offers, whatever its architecture.

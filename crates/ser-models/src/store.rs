@@ -5,9 +5,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device};
+use burn::tensor::{Bytes, Device, Tensor};
+use sha2::{Digest, Sha256};
 
 use crate::{ModelConfig, ModelError, SerModel};
 
@@ -15,6 +16,9 @@ use crate::{ModelConfig, ModelError, SerModel};
 pub const MODEL_CONFIG_FILE: &str = "model.json";
 /// File name of the model weights (burnpack, full precision) inside a model folder.
 pub const MODEL_WEIGHTS_FILE: &str = "model.bpk";
+/// Suffix of the checksum file [`save_weights`] writes beside a weight file
+/// (`model.bpk.sha256`, in `sha256sum`'s format) and [`load_weights`] verifies.
+pub const CHECKSUM_SUFFIX: &str = ".sha256";
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder is written, flushed
 /// to disk and renamed over `path`, so a reader (or a crash) sees the old or the new content,
@@ -86,7 +90,8 @@ pub fn weights_from_bytes(
         .map_err(|err| record_error(err.to_string()))
 }
 
-/// Saves a model's weights to `path` atomically.
+/// Saves a model's weights to `path` atomically, then their SHA-256 beside them
+/// ([`checksum_path`]).
 pub fn save_weights(path: &Path, model: &SerModel) -> Result<(), ModelError> {
     let bytes = weights_to_bytes(model).map_err(|err| match err {
         ModelError::Record { message, .. } => ModelError::Record {
@@ -95,13 +100,108 @@ pub fn save_weights(path: &Path, model: &SerModel) -> Result<(), ModelError> {
         },
         other => other,
     })?;
-    write_atomic(path, &bytes).map_err(|source| ModelError::io(path, source))
+    write_atomic(path, &bytes).map_err(|source| ModelError::io(path, source))?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let line = format!("{}  {name}\n", sha256_hex(&bytes));
+    let checksum = checksum_path(path);
+    write_atomic(&checksum, line.as_bytes()).map_err(|source| ModelError::io(&checksum, source))
 }
 
 /// Loads weights saved by [`save_weights`] into `model` (built from the same configuration).
+///
+/// The file's SHA-256 must match the checksum file beside it when there is one (weights saved
+/// before checksums were written load without), and every weight must be finite.
 pub fn load_weights(path: &Path, model: SerModel) -> Result<SerModel, ModelError> {
     let bytes = fs::read(path).map_err(|source| ModelError::io(path, source))?;
-    weights_from_bytes(model, bytes, path)
+    verify_checksum(path, &bytes)?;
+    let model = weights_from_bytes(model, bytes, path)?;
+    check_finite(&model, path)?;
+    Ok(model)
+}
+
+/// The checksum file of a weight file: its name with [`CHECKSUM_SUFFIX`] appended.
+pub fn checksum_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(CHECKSUM_SUFFIX);
+    path.with_file_name(name)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Checks `bytes` (the content of `path`) against the checksum file beside it, if any.
+fn verify_checksum(path: &Path, bytes: &[u8]) -> Result<(), ModelError> {
+    let checksum_file = checksum_path(path);
+    let text = match fs::read_to_string(&checksum_file) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => return Err(ModelError::io(checksum_file, err)),
+    };
+    let expected = text.split_whitespace().next().unwrap_or_default();
+    if expected.len() != 64 || !expected.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ModelError::Record {
+            path: checksum_file,
+            message: "not a SHA-256 checksum (64 hexadecimal digits, then the file name)"
+                .to_owned(),
+        });
+    }
+    let actual = sha256_hex(bytes);
+    if !actual.eq_ignore_ascii_case(expected) {
+        return Err(ModelError::Checksum {
+            path: path.to_path_buf(),
+            checksum_file,
+            expected: expected.to_owned(),
+            actual,
+        });
+    }
+    Ok(())
+}
+
+/// The first non-finite float of a module: (tensor path, index, value).
+#[derive(Default)]
+struct FiniteCheck {
+    path: Vec<String>,
+    found: Option<(String, usize, f32)>,
+}
+
+impl ModuleVisitor for FiniteCheck {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_owned());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if self.found.is_some() {
+            return;
+        }
+        let data = param.val().into_data();
+        if let Some((index, value)) = data.iter::<f32>().enumerate().find(|(_, v)| !v.is_finite()) {
+            self.found = Some((self.path.join("."), index, value));
+        }
+    }
+}
+
+/// Refuses a model with a NaN or infinite weight (or batch-norm statistic); `origin` names the
+/// weight file in the error.
+pub fn check_finite(model: &SerModel, origin: &Path) -> Result<(), ModelError> {
+    let mut check = FiniteCheck::default();
+    model.visit(&mut check);
+    match check.found {
+        None => Ok(()),
+        Some((tensor, index, value)) => Err(ModelError::NonFiniteWeight {
+            path: origin.to_path_buf(),
+            tensor,
+            index,
+            value,
+        }),
+    }
 }
 
 /// Saves `config` as [`MODEL_CONFIG_FILE`] and the weights as [`MODEL_WEIGHTS_FILE`] in
@@ -165,6 +265,74 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("missing").join("a.txt");
         assert!(write_atomic(&path, b"x").is_err());
+    }
+
+    fn tiny_model() -> (ModelConfig, SerModel) {
+        let device = Device::flex();
+        device.seed(1);
+        let config = ModelConfig::preset(crate::ModelPreset::Cnn, 4, 3);
+        let model = config.init(&device).unwrap();
+        (config, model)
+    }
+
+    /// Sets one float tensor (the first met) to NaN.
+    struct Poison {
+        done: bool,
+    }
+
+    impl burn::module::ModuleMapper for Poison {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            if std::mem::replace(&mut self.done, true) {
+                return param;
+            }
+            param.map(|t| t.add_scalar(f32::NAN))
+        }
+    }
+
+    #[test]
+    fn weights_carry_a_checksum_that_a_flipped_byte_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let (config, model) = tiny_model();
+        save_model(dir.path(), &config, &model).unwrap();
+        let weights = dir.path().join(MODEL_WEIGHTS_FILE);
+        let sidecar = checksum_path(&weights);
+        assert!(sidecar.is_file());
+        assert!(load_model(dir.path(), &Device::flex()).is_ok());
+        let mut bytes = fs::read(&weights).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x40;
+        fs::write(&weights, &bytes).unwrap();
+        match load_model(dir.path(), &Device::flex()).unwrap_err() {
+            ModelError::Checksum { path, .. } => assert_eq!(path, weights),
+            other => panic!("unexpected error {other}"),
+        }
+        // Runs saved before checksums existed still load (this byte flip is in a value).
+        fs::remove_file(&sidecar).unwrap();
+        assert!(load_model(dir.path(), &Device::flex()).is_ok());
+    }
+
+    #[test]
+    fn non_finite_weights_are_refused_naming_the_file_and_tensor() {
+        let dir = tempfile::tempdir().unwrap();
+        let (config, model) = tiny_model();
+        let model = model.map(&mut Poison { done: false });
+        // Saved with a matching checksum: the check is on the values themselves.
+        save_model(dir.path(), &config, &model).unwrap();
+        let err = load_model(dir.path(), &Device::flex()).unwrap_err();
+        match &err {
+            ModelError::NonFiniteWeight {
+                path,
+                value,
+                tensor,
+                ..
+            } => {
+                assert!(path.ends_with(MODEL_WEIGHTS_FILE));
+                assert!(value.is_nan());
+                assert!(!tensor.is_empty());
+            }
+            other => panic!("unexpected error {other}"),
+        }
+        assert!(err.to_string().contains("not a finite number"), "{err}");
     }
 
     #[test]

@@ -118,9 +118,12 @@ fn uploading_a_file_shows_the_probabilities() {
                          "--no-first-run", "--disable-background-networking",
                          "--disable-component-update", "--disable-sync",
                          "--window-size=1100,900",
-                         // A fake microphone (a beep) that needs no permission prompt.
+                         // A fake microphone that needs no permission prompt, playing the
+                         // test's speech-like WAV (Chromium's default beep, 20 ms bursts, is
+                         // not speech to the voice-activity detector).
                          "--use-fake-device-for-media-stream",
                          "--use-fake-ui-for-media-stream",
+                         format!("--use-file-for-fake-audio-capture={}", wav.display()),
                          format!("--user-data-dir={}", profile.display())],
             },
         }}})),

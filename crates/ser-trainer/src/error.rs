@@ -86,6 +86,19 @@ pub enum TrainError {
         /// The train-state file found.
         path: PathBuf,
     },
+    /// Another training holds the run folder's lock.
+    #[error(
+        "{dir}: another training is writing this run folder: {holder}; wait for it to end or \
+         choose another --out (lock file {lock_file})"
+    )]
+    RunLocked {
+        /// The run folder.
+        dir: PathBuf,
+        /// Its lock file.
+        lock_file: PathBuf,
+        /// Who holds the lock (pid, host, start, command).
+        holder: String,
+    },
     /// The run to resume was started with a different model, configuration or data.
     #[error("cannot resume {path}: {reason}")]
     ResumeMismatch {

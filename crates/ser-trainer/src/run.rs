@@ -8,6 +8,7 @@
 //! | `run.json` | [`RunMeta`]: train config, model config, caller's `extra_meta` | at start |
 //! | `model.json` | the [`ModelConfig`] | at start |
 //! | `model.bpk` | best weights by validation UAR (burnpack, f32) | when the best improves |
+//! | `model.bpk.sha256` | its SHA-256 (`sha256sum` format), checked at load | with `model.bpk` |
 //! | `history.csv` | one row per finished epoch | every epoch |
 //! | `train_state.json` | everything `--resume` needs (see below) | every epoch, last |
 //! | `checkpoint/epoch-NNNN.{model,optim}.bpk` | weights and Adam state after epoch NNNN | every epoch |
@@ -241,7 +242,12 @@ pub(crate) fn remove_stale_checkpoints(run_dir: &Path, keep: &CheckpointFiles) {
     let Ok(entries) = fs::read_dir(run_dir.join(CHECKPOINT_DIR)) else {
         return;
     };
-    let keep: [PathBuf; 2] = [run_dir.join(&keep.model), run_dir.join(&keep.optimizer)];
+    let model = run_dir.join(&keep.model);
+    let keep: [PathBuf; 3] = [
+        ser_models::checksum_path(&model),
+        model,
+        run_dir.join(&keep.optimizer),
+    ];
     for entry in entries.flatten() {
         let path = entry.path();
         if !keep.contains(&path) {
@@ -317,6 +323,28 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, vec!["epoch-0002.model.bpk", "epoch-0002.optim.bpk"]);
+    }
+
+    #[test]
+    fn the_checksum_of_the_kept_checkpoint_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join(CHECKPOINT_DIR)).unwrap();
+        for epoch in [1, 2] {
+            let files = CheckpointFiles::for_epoch(epoch);
+            let model = dir.path().join(&files.model);
+            fs::write(&model, b"m").unwrap();
+            fs::write(ser_models::checksum_path(&model), b"c").unwrap();
+        }
+        remove_stale_checkpoints(dir.path(), &CheckpointFiles::for_epoch(2));
+        let mut names: Vec<_> = fs::read_dir(dir.path().join(CHECKPOINT_DIR))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            vec!["epoch-0002.model.bpk", "epoch-0002.model.bpk.sha256"]
+        );
     }
 
     #[test]

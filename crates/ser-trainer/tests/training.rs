@@ -222,6 +222,7 @@ fn run_folder_holds_every_artifact_and_nothing_else() {
             CHECKPOINT_DIR,
             HISTORY_FILE,
             "model.bpk",
+            "model.bpk.sha256",
             "model.json",
             RUN_META_FILE,
             TEST_METRICS_FILE,
@@ -235,7 +236,11 @@ fn run_folder_holds_every_artifact_and_nothing_else() {
     checkpoints.sort();
     assert_eq!(
         checkpoints,
-        vec!["epoch-0003.model.bpk", "epoch-0003.optim.bpk"]
+        vec![
+            "epoch-0003.model.bpk",
+            "epoch-0003.model.bpk.sha256",
+            "epoch-0003.optim.bpk"
+        ]
     );
 
     let run: RunMeta =

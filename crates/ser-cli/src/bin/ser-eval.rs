@@ -4,7 +4,12 @@
 //! ser-eval RUN_DIR...                       # a fold folder or a k-fold parent (fold-N/ inside)
 //! ser-eval --compare RUN_DIR... [--out DIR] # comparison.{md,csv,png,svg}
 //! ser-eval --ensemble RUN_DIR... --out DIR   # the mean of several runs' probabilities
+//! ser-eval --robustness RUN_DIR...          # the test side under recording conditions
 //! ```
+
+#[macro_use]
+#[path = "common/stdout.rs"]
+mod stdout;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +44,28 @@ struct Args {
         requires = "ensemble"
     )]
     weights: Option<Vec<f32>>,
+    /// Predict each run's test side again under fixed, seeded recording conditions (gain,
+    /// peak normalisation, telephone band, pink noise, reverberation, 48 kHz with high-band
+    /// noise) as ser-predict would, and write UAR and label agreement per condition
+    /// (robustness.{json,csv,md,png,svg} in every fold folder and, over the folds, in the run).
+    #[arg(long, conflicts_with_all = ["compare", "ensemble"])]
+    robustness: bool,
+    /// Conditions of --robustness, comma-separated [default: all of them: clean,
+    /// gain-20db, peak-normalised, telephone, pink-noise-20db, pink-noise-10db,
+    /// reverb-0.4s, upsampled-48k].
+    #[arg(
+        long,
+        value_name = "C,C,...",
+        value_delimiter = ',',
+        requires = "robustness"
+    )]
+    conditions: Option<Vec<ser_data::Condition>>,
+    /// Seed of the random conditions of --robustness (noise, rooms).
+    #[arg(long, default_value_t = 0, requires = "robustness")]
+    seed: u64,
+    /// Worker threads of --robustness (each holds a copy of the model).
+    #[arg(long, default_value_t = 2, requires = "robustness")]
+    threads: usize,
     /// Output folder of --compare and --ensemble.
     #[arg(long, value_name = "DIR", default_value = ".")]
     out: PathBuf,
@@ -47,7 +74,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    match run(Args::parse()) {
+    match run(Args::parse()).and_then(|()| stdout::finish()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -65,7 +92,7 @@ fn run(args: Args) -> Result<()> {
         let command = std::env::args().collect::<Vec<_>>().join(" ");
         let written =
             ser_cli::ensemble::create(&args.runs, args.weights.as_deref(), &args.out, &command)?;
-        println!(
+        outln!(
             "ensemble of {} runs, {} fold(s) -> {}",
             args.runs.len(),
             written.len(),
@@ -73,20 +100,44 @@ fn run(args: Args) -> Result<()> {
         );
         let info = ser_cli::RunInfo::load(&written[0])?;
         if info.test_speakers.is_empty() {
-            println!(
+            outln!(
                 "no test side (protocol {}): not evaluated",
                 info.protocol.name()
             );
             return Ok(());
         }
         let evaluation = eval::evaluate(&args.out, &options)?;
-        print!("{}", evaluation.summary_text());
+        out!("{}", evaluation.summary_text());
+        return Ok(());
+    }
+    if args.robustness {
+        let options = ser_cli::robustness::RobustnessOptions {
+            conditions: args
+                .conditions
+                .clone()
+                .unwrap_or_else(ser_data::Condition::standard_set),
+            seed: args.seed,
+            threads: args.threads,
+            ..ser_cli::robustness::RobustnessOptions::default()
+        };
+        for dir in &args.runs {
+            let report = ser_cli::robustness::evaluate_robustness(dir, &options)?;
+            out!("{}", ser_cli::robustness::markdown(&report));
+            outln!(
+                "robustness -> {}",
+                dir.join(format!(
+                    "{}.{{json,csv,md,png,svg}}",
+                    ser_cli::robustness::ROBUSTNESS_STEM
+                ))
+                .display()
+            );
+        }
         return Ok(());
     }
     if args.compare {
         let rows = eval::compare(&args.runs, &args.out, &options)?;
         for r in &rows {
-            println!(
+            outln!(
                 "{}: accuracy {:.4} ± {:.4}  UAR {:.4} ± {:.4}  macro-F1 {:.4} ± {:.4} ({} folds)",
                 r.run_dir.display(),
                 r.accuracy.mean,
@@ -98,7 +149,7 @@ fn run(args: Args) -> Result<()> {
                 r.n_folds_evaluated
             );
         }
-        println!(
+        outln!(
             "comparison -> {}",
             args.out
                 .join(format!("{}.{{md,csv,png,svg}}", eval::COMPARISON_STEM))
@@ -108,8 +159,8 @@ fn run(args: Args) -> Result<()> {
     }
     for dir in &args.runs {
         let evaluation = eval::evaluate(dir, &options)?;
-        println!("{}:", dir.display());
-        print!("{}", evaluation.summary_text());
+        outln!("{}:", dir.display());
+        out!("{}", evaluation.summary_text());
         if let Some(w) = evaluation
             .folds
             .iter()

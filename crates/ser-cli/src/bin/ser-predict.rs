@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use ser_audio::{PcmFormat, PcmStreamReader, StreamResampler};
+use ser_audio::{BandLimitedStream, PcmFormat, PcmStreamReader};
 use ser_cli::{Model, default_model_dir, predict};
 
 /// Predict the emotion of speech in audio files, long recordings or a live stream.
@@ -67,6 +67,12 @@ fn main() -> ExitCode {
     }
 }
 
+/// Smallest accepted `--hop-s`, seconds (the library refuses smaller hops too).
+const MIN_HOP_S: f64 = predict::MIN_HOP_S;
+
+/// Context of a failed write to standard output (a closed pipe, a full disk).
+const STDOUT: &str = "cannot write to standard output";
+
 /// Returns whether every input was predicted.
 fn run(args: Args) -> Result<bool> {
     let model_dirs = if args.models.is_empty() {
@@ -74,9 +80,10 @@ fn run(args: Args) -> Result<bool> {
     } else {
         args.models.clone()
     };
-    if !(args.hop_s > 0.0 && args.hop_s.is_finite()) {
+    // Below 10 ms a long recording becomes millions of windows (1e-9: one per sample).
+    if !(args.hop_s >= MIN_HOP_S && args.hop_s.is_finite()) {
         bail!(
-            "--hop-s {}: must be a positive number of seconds",
+            "--hop-s {}: must be a number of seconds of at least {MIN_HOP_S}",
             args.hop_s
         );
     }
@@ -141,12 +148,14 @@ fn run(args: Args) -> Result<bool> {
     if args.csv {
         let mut header = vec!["path", "model", "start_s", "end_s", "label"];
         header.extend(names.iter().copied());
-        writeln!(out, "{}", header.join(","))?;
+        writeln!(out, "{}", header.join(",")).context(STDOUT)?;
     }
     for file in &files {
         for model in &mut models {
             match predict::predict_file(model, file, args.hop_s) {
-                Ok(result) => print_result(&mut out, &args, model, file, &result)?,
+                Ok(result) => {
+                    print_result(&mut out, &args, model, file, &result).context(STDOUT)?;
+                }
                 Err(e) => {
                     eprintln!("error: {e:#}");
                     ok = false;
@@ -154,7 +163,7 @@ fn run(args: Args) -> Result<bool> {
             }
         }
     }
-    out.flush()?;
+    out.flush().context(STDOUT)?;
     Ok(ok)
 }
 
@@ -297,13 +306,18 @@ fn stream(args: &Args, models: &mut [Model]) -> Result<()> {
     };
     let model = &mut models[0];
     let rate = model.sample_rate_hz();
-    let mut resampler = Some(StreamResampler::new(reader.sample_rate_hz(), rate)?);
+    let mut resampler = Some(BandLimitedStream::new(
+        reader.sample_rate_hz(),
+        rate,
+        model.band_hz(),
+    )?);
     let window = model.window_samples().max(1);
     let hop = ((args.hop_s * f64::from(rate)).round() as usize).max(1);
     let names = model.class_names();
     let mut buffer: Vec<f32> = Vec::new();
     let mut consumed_s = 0.0;
-    let mut next_emit = hop.min(window);
+    // The first window waits for enough audio to analyse, however short the hop.
+    let mut next_emit = hop.max(model.min_samples()).min(window);
     let mut hops = 0_usize;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

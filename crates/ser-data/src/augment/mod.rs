@@ -3,18 +3,26 @@
 //! - Waveform ([`WaveAugmenter`]): time stretch (phase vocoder, as
 //!   `librosa.effects.time_stretch`), pitch shift (stretch by `2^(-n/12)` then resample back, as
 //!   `librosa.effects.pitch_shift`), time shift (roll or zero-pad), gain in dB, and additive
-//!   white noise at a signal-to-noise ratio in dB, applied in that order.
+//!   white noise at a signal-to-noise ratio in dB, applied in that order; then the channel
+//!   augmentations of [`channel`], in the order a recording meets them: room reverberation
+//!   (synthetic impulse response), babble of other training utterances, coloured noise, a
+//!   band limit (the microphone or line), clipping (the converter).
 //! - Feature level ([`SpecAugmenter`]): SpecAugment-style time masks and row (frequency) masks
 //!   on a row-major `n_rows x n_frames` buffer; apply them after normalisation (masked values
 //!   are set to 0, the normalised mean).
 //!
 //! Every random draw comes from a [`SplitMix64`] stream keyed by (seed, purpose, utterance
 //! index, copy or epoch index), so an augmentation is a pure function of those. The entry points
-//! take the [`Split`] and refuse utterances that are not on its training side.
+//! take the [`Split`] and refuse utterances that are not on its training side. Each channel
+//! augmentation has a stream of its own, so switching one on or off does not change the draws
+//! of the others (nor of the original steps: a configuration without them gives the copies it
+//! gave before they existed).
 //!
 //! Everything is off by default ([`AugmentConfig::default`]); [`AugmentConfig::original`] is
-//! the Python original's recipe (stretch 0.9 / 1.1, pitch +-2 semitones, noise, 0.1 s shift).
+//! the Python original's recipe (stretch 0.9 / 1.1, pitch +-2 semitones, noise, 0.1 s shift);
+//! [`AugmentConfig::robust`] is the channel recipe of the shipped model.
 
+pub mod channel;
 mod stretch;
 
 use serde::{Deserialize, Serialize};
@@ -22,12 +30,34 @@ use serde::{Deserialize, Serialize};
 use crate::error::DataError;
 use crate::protocol::Split;
 use crate::rng::SplitMix64;
+pub use channel::{
+    BabbleConfig, BandLimitConfig, ClippingConfig, ColouredNoiseConfig, NoiseColour, ReverbConfig,
+    RirParams,
+};
 pub use stretch::{PhaseVocoder, STRETCH_HOP_LEN, STRETCH_N_FFT};
 
 /// Purpose tag of waveform-augmentation random streams.
 const STREAM_WAVE: u64 = 0x5741_5645; // "WAVE"
 /// Purpose tag of SpecAugment random streams.
 const STREAM_SPEC: u64 = 0x5350_4543; // "SPEC"
+/// Purpose tag of the reverberation stream.
+const STREAM_REVERB: u64 = 0x5245_5642; // "REVB"
+/// Purpose tag of the stream that picks the babble talkers.
+const STREAM_BABBLE_PICK: u64 = 0x4241_4250; // "BABP"
+/// Purpose tag of the stream that mixes the babble (offsets, SNR).
+const STREAM_BABBLE_MIX: u64 = 0x4241_424D; // "BABM"
+/// Purpose tag of the coloured-noise stream.
+const STREAM_COLOURED: u64 = 0x434F_4C4E; // "COLN"
+/// Purpose tag of the band-limit stream.
+const STREAM_BAND: u64 = 0x4241_4E44; // "BAND"
+/// Purpose tag of the clipping stream.
+const STREAM_CLIP: u64 = 0x434C_4950; // "CLIP"
+/// The most babble talkers a configuration may ask for.
+pub const MAX_BABBLE_TALKERS: usize = 32;
+/// Shortest and longest RT60 a configuration may ask for, in seconds.
+pub const RT60_LIMITS_S: (f64, f64) = (0.05, 3.0);
+/// Largest |DRR| a configuration may ask for, in dB.
+pub const MAX_ABS_DRR_DB: f64 = 40.0;
 /// Semitones per octave (`bins_per_octave` of `pitch_shift`).
 const SEMITONES_PER_OCTAVE: f64 = 12.0;
 
@@ -198,6 +228,24 @@ pub struct AugmentConfig {
     pub noise: Option<NoiseConfig>,
     /// Feature-level masks (applied per epoch by the trainer), off when `None`.
     pub spec_augment: Option<SpecAugmentConfig>,
+    // The channel augmentations. Not written when off, so configurations (and the cache keys
+    // hashed from them) that do not use them serialise as they did before they existed.
+    /// Room reverberation by a synthetic impulse response, off when `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reverb: Option<ReverbConfig>,
+    /// Babble of other training utterances, off when `None` (and skipped when the caller
+    /// supplies no other utterances).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub babble: Option<BabbleConfig>,
+    /// Additive white, pink or brown noise, off when `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coloured_noise: Option<ColouredNoiseConfig>,
+    /// Random band limit, off when `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub band_limit: Option<BandLimitConfig>,
+    /// Hard clipping, off when `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clipping: Option<ClippingConfig>,
 }
 
 impl AugmentConfig {
@@ -224,7 +272,55 @@ impl AugmentConfig {
                 probability: HALF,
                 ..NoiseConfig::default()
             }),
-            spec_augment: None,
+            ..AugmentConfig::default()
+        }
+    }
+
+    /// The channel recipe of the shipped model: 2 copies per training clip, each effect drawn
+    /// independently, so a copy gets about two of them and 9% of copies get none:
+    ///
+    /// | effect | probability | range | why |
+    /// |---|---|---|---|
+    /// | gain | 0.5 | -20..+20 dB | recordings arrive at any level; the front end's level normalisation is not exact on noisy or reverberant speech |
+    /// | reverb | 0.3 | RT60 0.2..1.0 s, DRR -3..+12 dB, band-dependent | living rooms to lecture halls, talker near or far |
+    /// | babble | 0.2 | 3..6 talkers, 5..20 dB | cafés and offices; rarer, and never below 5 dB, because other speech carries other emotions |
+    /// | coloured noise | 0.5 | white/pink/brown, 5..30 dB | fans, traffic, hiss: the commonest complaint, covering 10-20 dB test noise with margin |
+    /// | band limit | 0.4 | upper edge 3.4, 4, 5.5, 8 kHz; high-pass none, 100, 200, 300 Hz | phone lines (300-3400 Hz), wide-band codecs, 16 kHz recordings, small loudspeakers and microphones without bass |
+    /// | clipping | 0.1 | 0.3..0.9 of the peak | overdriven phone and laptop microphones; rare, as it is a severe distortion |
+    ///
+    /// No time stretch or pitch shift: they change the prosody that carries emotion (the
+    /// original's recipe is still [`AugmentConfig::original`]). Effects are applied in the
+    /// order of the table (gain first, as in [`WaveAugmenter`]).
+    pub fn robust() -> AugmentConfig {
+        AugmentConfig {
+            copies: 2,
+            gain: Some(GainConfig {
+                probability: 0.5,
+                min_db: -20.0,
+                max_db: 20.0,
+            }),
+            reverb: Some(ReverbConfig {
+                probability: 0.3,
+                ..ReverbConfig::default()
+            }),
+            babble: Some(BabbleConfig {
+                probability: 0.2,
+                ..BabbleConfig::default()
+            }),
+            coloured_noise: Some(ColouredNoiseConfig {
+                probability: 0.5,
+                ..ColouredNoiseConfig::default()
+            }),
+            band_limit: Some(BandLimitConfig {
+                probability: 0.4,
+                edges_hz: vec![3_400, 4_000, 5_500, 8_000],
+                high_pass_hz: vec![0.0, 100.0, 200.0, 300.0],
+            }),
+            clipping: Some(ClippingConfig {
+                probability: 0.1,
+                ..ClippingConfig::default()
+            }),
+            ..AugmentConfig::default()
         }
     }
 
@@ -235,7 +331,12 @@ impl AugmentConfig {
                 || self.pitch_shift.is_some()
                 || self.time_shift.is_some()
                 || self.gain.is_some()
-                || self.noise.is_some())
+                || self.noise.is_some()
+                || self.reverb.is_some()
+                || self.babble.is_some()
+                || self.coloured_noise.is_some()
+                || self.band_limit.is_some()
+                || self.clipping.is_some())
     }
 
     /// Checks every setting (probabilities in `[0, 1]`, positive rates, ordered ranges, ...).
@@ -298,6 +399,109 @@ impl AugmentConfig {
         if let Some(c) = &self.spec_augment {
             probability("spec_augment.probability", c.probability)?;
         }
+        if let Some(c) = &self.reverb {
+            probability("reverb.probability", c.probability)?;
+            range("reverb.min_rt60_s..max_rt60_s", c.min_rt60_s, c.max_rt60_s)?;
+            let (lo, hi) = RT60_LIMITS_S;
+            if c.min_rt60_s < lo || c.max_rt60_s > hi {
+                return Err(DataError::InvalidAugment {
+                    setting: "reverb.min_rt60_s..max_rt60_s",
+                    reason: format!(
+                        "RT60 {}..{} s outside the supported {lo}..{hi} s",
+                        c.min_rt60_s, c.max_rt60_s
+                    ),
+                });
+            }
+            range("reverb.min_drr_db..max_drr_db", c.min_drr_db, c.max_drr_db)?;
+            if c.min_drr_db.abs().max(c.max_drr_db.abs()) > MAX_ABS_DRR_DB {
+                return Err(DataError::InvalidAugment {
+                    setting: "reverb.min_drr_db..max_drr_db",
+                    reason: format!(
+                        "DRR {}..{} dB outside -{MAX_ABS_DRR_DB}..{MAX_ABS_DRR_DB} dB",
+                        c.min_drr_db, c.max_drr_db
+                    ),
+                });
+            }
+        }
+        if let Some(c) = &self.babble {
+            probability("babble.probability", c.probability)?;
+            if c.min_talkers == 0
+                || c.min_talkers > c.max_talkers
+                || c.max_talkers > MAX_BABBLE_TALKERS
+            {
+                return Err(DataError::InvalidAugment {
+                    setting: "babble.min_talkers..max_talkers",
+                    reason: format!(
+                        "{}..{} talkers: need 1 <= min <= max <= {MAX_BABBLE_TALKERS}",
+                        c.min_talkers, c.max_talkers
+                    ),
+                });
+            }
+            range("babble.min_snr_db..max_snr_db", c.min_snr_db, c.max_snr_db)?;
+        }
+        if let Some(c) = &self.coloured_noise {
+            probability("coloured_noise.probability", c.probability)?;
+            if c.colours.is_empty() {
+                return Err(DataError::InvalidAugment {
+                    setting: "coloured_noise.colours",
+                    reason: "need at least one of white, pink, brown".to_owned(),
+                });
+            }
+            range(
+                "coloured_noise.min_snr_db..max_snr_db",
+                c.min_snr_db,
+                c.max_snr_db,
+            )?;
+        }
+        if let Some(c) = &self.band_limit {
+            probability("band_limit.probability", c.probability)?;
+            // Resampling to 2 * edge must be a rate the resampler accepts.
+            let (lo, hi) = (
+                ser_audio::MIN_SAMPLE_RATE_HZ / 2,
+                ser_audio::MAX_SAMPLE_RATE_HZ / 2,
+            );
+            if c.edges_hz.is_empty() || c.edges_hz.iter().any(|e| !(lo..=hi).contains(e)) {
+                return Err(DataError::InvalidAugment {
+                    setting: "band_limit.edges_hz",
+                    reason: format!(
+                        "{:?}: need at least one edge, each in {lo}..={hi} Hz",
+                        c.edges_hz
+                    ),
+                });
+            }
+            // The high-pass corner must lie well below the lowest upper edge.
+            let lowest = c.edges_hz.iter().copied().min().unwrap_or(0);
+            if c.high_pass_hz
+                .iter()
+                .any(|f| !(f.is_finite() && *f >= 0.0 && *f < f64::from(lowest) / 2.0))
+            {
+                return Err(DataError::InvalidAugment {
+                    setting: "band_limit.high_pass_hz",
+                    reason: format!(
+                        "{:?}: each corner in 0..{} Hz (half the lowest upper edge)",
+                        c.high_pass_hz,
+                        lowest / 2
+                    ),
+                });
+            }
+        }
+        if let Some(c) = &self.clipping {
+            probability("clipping.probability", c.probability)?;
+            range(
+                "clipping.min_fraction..max_fraction",
+                c.min_fraction,
+                c.max_fraction,
+            )?;
+            if !(c.min_fraction > 0.0 && c.max_fraction <= 1.0) {
+                return Err(DataError::InvalidAugment {
+                    setting: "clipping.min_fraction..max_fraction",
+                    reason: format!(
+                        "{}..{} of the peak: need fractions in (0, 1]",
+                        c.min_fraction, c.max_fraction
+                    ),
+                });
+            }
+        }
         Ok(())
     }
 }
@@ -328,7 +532,8 @@ impl WaveAugmenter {
     }
 
     /// Copy `copy` of training utterance `utterance` (its samples at `sample_rate_hz`): a pure
-    /// function of (seed, utterance, copy). Refuses utterances outside `split.train`.
+    /// function of (seed, utterance, copy). Refuses utterances outside `split.train`. Without
+    /// babble (see [`WaveAugmenter::augment_with_babble`]).
     pub fn augment(
         &self,
         split: &Split,
@@ -337,22 +542,83 @@ impl WaveAugmenter {
         samples: &[f32],
         sample_rate_hz: u32,
     ) -> Result<Vec<f32>, DataError> {
+        self.augment_with_babble(split, utterance, copy, samples, sample_rate_hz, &[])
+    }
+
+    /// [`WaveAugmenter::augment`] with the babble talkers: `babble` holds the samples (at
+    /// `sample_rate_hz`, un-augmented) of the utterances [`WaveAugmenter::babble_sources`]
+    /// chose for this (utterance, copy), in that order. A pure function of (seed, utterance,
+    /// copy, babble). Refuses utterances outside `split.train`.
+    pub fn augment_with_babble(
+        &self,
+        split: &Split,
+        utterance: usize,
+        copy: usize,
+        samples: &[f32],
+        sample_rate_hz: u32,
+        babble: &[&[f32]],
+    ) -> Result<Vec<f32>, DataError> {
         if !split.is_train(utterance) {
             return Err(DataError::NotTraining {
                 index: utterance,
                 fold: split.fold,
             });
         }
-        self.augment_training(utterance, copy, samples, sample_rate_hz)
+        self.augment_training(utterance, copy, samples, sample_rate_hz, babble)
     }
 
-    /// [`WaveAugmenter::augment`] for a caller that has already checked the training side.
+    /// The other utterances to mix into copy `copy` of `utterance` as babble: a pure function
+    /// of (seed, utterance, copy, candidates). Empty when babble is off, when its probability
+    /// draw says no for this copy, or when `candidates` holds nothing but `utterance`;
+    /// otherwise `min_talkers..=max_talkers` distinct indices from `candidates` (fewer when
+    /// there are not that many), never `utterance` itself.
+    ///
+    /// `candidates` are corpus indices the caller allows, normally the training side of the
+    /// split (`split.train`); never validation or test utterances, which would leak them into
+    /// training. The caller filters them further if it wants (e.g. other speakers only).
+    pub fn babble_sources(
+        &self,
+        utterance: usize,
+        copy: usize,
+        candidates: &[usize],
+    ) -> Vec<usize> {
+        let Some(b) = &self.config.babble else {
+            return Vec::new();
+        };
+        let mut rng = SplitMix64::for_key(
+            self.seed,
+            &[STREAM_BABBLE_PICK, utterance as u64, copy as u64],
+        );
+        if !rng.chance(b.probability) {
+            return Vec::new();
+        }
+        let want = rng.range_inclusive(b.min_talkers as i64, b.max_talkers as i64) as usize;
+        let mut pool: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&i| i != utterance)
+            .collect();
+        pool.sort_unstable();
+        pool.dedup();
+        // A partial Fisher-Yates shuffle: the first `take` entries are a uniform sample.
+        let take = want.min(pool.len());
+        for i in 0..take {
+            let j = i + rng.below((pool.len() - i) as u64) as usize;
+            pool.swap(i, j);
+        }
+        pool.truncate(take);
+        pool
+    }
+
+    /// [`WaveAugmenter::augment_with_babble`] for a caller that has already checked the
+    /// training side.
     pub(crate) fn augment_training(
         &self,
         utterance: usize,
         copy: usize,
         samples: &[f32],
         sample_rate_hz: u32,
+        babble: &[&[f32]],
     ) -> Result<Vec<f32>, DataError> {
         let mut rng = SplitMix64::for_key(self.seed, &[STREAM_WAVE, utterance as u64, copy as u64]);
         let c = &self.config;
@@ -387,7 +653,83 @@ impl WaveAugmenter {
             let snr_db = rng.uniform(n.min_snr_db, n.max_snr_db);
             add_noise_snr(&mut y, snr_db, &mut rng);
         }
+        self.channel(utterance, copy, &mut y, sample_rate_hz, babble)?;
         Ok(y)
+    }
+
+    /// The channel augmentations, each from its own stream keyed by (seed, purpose,
+    /// utterance, copy).
+    fn channel(
+        &self,
+        utterance: usize,
+        copy: usize,
+        y: &mut Vec<f32>,
+        sample_rate_hz: u32,
+        babble: &[&[f32]],
+    ) -> Result<(), DataError> {
+        let c = &self.config;
+        let stream = |purpose: u64| {
+            SplitMix64::for_key(self.seed, &[purpose, utterance as u64, copy as u64])
+        };
+        if y.is_empty() {
+            return Ok(());
+        }
+        if let Some(r) = &c.reverb {
+            let mut rng = stream(STREAM_REVERB);
+            if rng.chance(r.probability) {
+                let params = RirParams {
+                    rt60_s: rng.uniform(r.min_rt60_s, r.max_rt60_s),
+                    drr_db: rng.uniform(r.min_drr_db, r.max_drr_db),
+                    band_dependent: r.band_dependent,
+                };
+                let h = channel::synthetic_rir(&params, sample_rate_hz, &mut rng)?;
+                *y = channel::fft_convolve(y, &h, y.len())?;
+            }
+        }
+        if let Some(b) = &c.babble
+            && !babble.is_empty()
+        {
+            // Whether to babble was drawn by `babble_sources`; here only how.
+            let mut rng = stream(STREAM_BABBLE_MIX);
+            let snr_db = rng.uniform(b.min_snr_db, b.max_snr_db);
+            let mix = channel::babble(y.len(), babble, &mut rng);
+            channel::add_at_snr(y, &mix, snr_db);
+        }
+        if let Some(n) = &c.coloured_noise {
+            let mut rng = stream(STREAM_COLOURED);
+            if rng.chance(n.probability)
+                && let Some(&colour) = rng.choose(&n.colours)
+            {
+                let snr_db = rng.uniform(n.min_snr_db, n.max_snr_db);
+                let noise = channel::coloured_noise(colour, y.len(), &mut rng);
+                channel::add_at_snr(y, &noise, snr_db);
+            }
+        }
+        if let Some(b) = &c.band_limit {
+            let mut rng = stream(STREAM_BAND);
+            if rng.chance(b.probability)
+                && let Some(&edge) = rng.choose(&b.edges_hz)
+            {
+                *y = channel::band_limit(y, sample_rate_hz, edge)?;
+                if let Some(&corner) = rng.choose(&b.high_pass_hz)
+                    && corner > 0.0
+                {
+                    crate::conditions::Butterworth::high_pass(
+                        channel::HIGH_PASS_ORDER,
+                        corner,
+                        f64::from(sample_rate_hz),
+                    )?
+                    .process(y);
+                }
+            }
+        }
+        if let Some(k) = &c.clipping {
+            let mut rng = stream(STREAM_CLIP);
+            if rng.chance(k.probability) {
+                channel::hard_clip(y, rng.uniform(k.min_fraction, k.max_fraction));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -660,5 +1002,410 @@ mod tests {
             ..AugmentConfig::default()
         };
         assert!(bad.validate().is_err());
+    }
+
+    fn sine(freq_hz: f64, sample_rate_hz: u32, n: usize, amp: f64) -> Vec<f32> {
+        (0..n)
+            .map(|i| {
+                let t = i as f64 / f64::from(sample_rate_hz);
+                (amp * (std::f64::consts::TAU * freq_hz * t).sin()) as f32
+            })
+            .collect()
+    }
+
+    fn power_db(x: &[f32]) -> f64 {
+        10.0 * channel::mean_power(x).log10()
+    }
+
+    /// Only the channel effects, each always on.
+    fn channel_only() -> AugmentConfig {
+        AugmentConfig {
+            copies: 2,
+            reverb: Some(ReverbConfig::default()),
+            babble: Some(BabbleConfig::default()),
+            coloured_noise: Some(ColouredNoiseConfig::default()),
+            band_limit: Some(BandLimitConfig::default()),
+            clipping: Some(ClippingConfig::default()),
+            ..AugmentConfig::default()
+        }
+    }
+
+    #[test]
+    fn robust_recipe_validates_and_round_trips() {
+        let robust = AugmentConfig::robust();
+        robust.validate().expect("valid");
+        assert!(robust.has_waveform());
+        assert_eq!(robust.copies, 2);
+        let json = serde_json::to_string_pretty(&robust).expect("json");
+        let back: AugmentConfig = serde_json::from_str(&json).expect("parse");
+        assert_eq!(back, robust);
+        assert!(
+            json.contains("\"pink\"") && json.contains("\"edges_hz\""),
+            "{json}"
+        );
+        // Unknown fields are refused inside the new sections too.
+        let typo = r#"{"copies": 1, "reverb": {"rt60": 0.5}}"#;
+        assert!(serde_json::from_str::<AugmentConfig>(typo).is_err());
+        // Missing fields take their defaults.
+        let partial: AugmentConfig =
+            serde_json::from_str(r#"{"copies": 1, "clipping": {"probability": 0.2}}"#)
+                .expect("partial");
+        assert_eq!(
+            partial.clipping,
+            Some(ClippingConfig {
+                probability: 0.2,
+                ..ClippingConfig::default()
+            })
+        );
+        // A configuration without channel effects is written as before they existed (its
+        // cache keys do not change).
+        let json = serde_json::to_string(&AugmentConfig::original()).expect("json");
+        for key in [
+            "reverb",
+            "babble",
+            "coloured_noise",
+            "band_limit",
+            "clipping",
+        ] {
+            assert!(!json.contains(key), "{json}");
+        }
+    }
+
+    #[test]
+    fn channel_settings_are_validated() {
+        let bad = |c: AugmentConfig, setting: &str| {
+            let err = c.validate().expect_err(setting);
+            assert!(
+                matches!(&err, DataError::InvalidAugment { setting: s, .. } if s.starts_with(setting)),
+                "{setting}: {err}"
+            );
+        };
+        let base = AugmentConfig::default;
+        bad(
+            AugmentConfig {
+                reverb: Some(ReverbConfig {
+                    min_rt60_s: 0.5,
+                    max_rt60_s: 0.2,
+                    ..ReverbConfig::default()
+                }),
+                ..base()
+            },
+            "reverb.min_rt60_s",
+        );
+        bad(
+            AugmentConfig {
+                reverb: Some(ReverbConfig {
+                    max_rt60_s: 10.0,
+                    ..ReverbConfig::default()
+                }),
+                ..base()
+            },
+            "reverb.min_rt60_s",
+        );
+        bad(
+            AugmentConfig {
+                reverb: Some(ReverbConfig {
+                    min_drr_db: f64::NAN,
+                    ..ReverbConfig::default()
+                }),
+                ..base()
+            },
+            "reverb.min_drr_db",
+        );
+        bad(
+            AugmentConfig {
+                babble: Some(BabbleConfig {
+                    min_talkers: 0,
+                    ..BabbleConfig::default()
+                }),
+                ..base()
+            },
+            "babble.min_talkers",
+        );
+        bad(
+            AugmentConfig {
+                babble: Some(BabbleConfig {
+                    probability: -0.1,
+                    ..BabbleConfig::default()
+                }),
+                ..base()
+            },
+            "babble.probability",
+        );
+        bad(
+            AugmentConfig {
+                coloured_noise: Some(ColouredNoiseConfig {
+                    colours: Vec::new(),
+                    ..ColouredNoiseConfig::default()
+                }),
+                ..base()
+            },
+            "coloured_noise.colours",
+        );
+        bad(
+            AugmentConfig {
+                coloured_noise: Some(ColouredNoiseConfig {
+                    min_snr_db: 30.0,
+                    max_snr_db: 5.0,
+                    ..ColouredNoiseConfig::default()
+                }),
+                ..base()
+            },
+            "coloured_noise.min_snr_db",
+        );
+        bad(
+            AugmentConfig {
+                band_limit: Some(BandLimitConfig {
+                    edges_hz: vec![4_000, 100],
+                    ..BandLimitConfig::default()
+                }),
+                ..base()
+            },
+            "band_limit.edges_hz",
+        );
+        bad(
+            AugmentConfig {
+                band_limit: Some(BandLimitConfig {
+                    edges_hz: Vec::new(),
+                    ..BandLimitConfig::default()
+                }),
+                ..base()
+            },
+            "band_limit.edges_hz",
+        );
+        bad(
+            AugmentConfig {
+                clipping: Some(ClippingConfig {
+                    min_fraction: 0.0,
+                    ..ClippingConfig::default()
+                }),
+                ..base()
+            },
+            "clipping.min_fraction",
+        );
+        bad(
+            AugmentConfig {
+                clipping: Some(ClippingConfig {
+                    max_fraction: 1.5,
+                    ..ClippingConfig::default()
+                }),
+                ..base()
+            },
+            "clipping.min_fraction",
+        );
+        let err = AugmentConfig {
+            babble: Some(BabbleConfig {
+                min_talkers: 7,
+                max_talkers: 3,
+                ..BabbleConfig::default()
+            }),
+            ..base()
+        }
+        .validate()
+        .expect_err("min > max");
+        assert!(err.to_string().contains("7..3 talkers"), "{err}");
+    }
+
+    #[test]
+    fn channel_copies_are_pure_functions_of_seed_utterance_copy() {
+        let x = sine(220.0, 16_000, 16_000, 0.3);
+        let other = sine(310.0, 16_000, 9_000, 0.2);
+        let talkers: Vec<&[f32]> = vec![&other, &x[..5_000]];
+        let a = WaveAugmenter::new(&channel_only(), 7).expect("augmenter");
+        let b = WaveAugmenter::new(&channel_only(), 7).expect("augmenter");
+        let run = |w: &WaveAugmenter, utt: usize, copy: usize| {
+            w.augment_training(utt, copy, &x, 16_000, &talkers)
+                .expect("augment")
+        };
+        let first = run(&a, 3, 0);
+        assert_eq!(first.len(), x.len());
+        assert!(first.iter().all(|v| v.is_finite()));
+        // Bit-identical for the same key, from another augmenter too.
+        let same = run(&b, 3, 0);
+        assert!(
+            first
+                .iter()
+                .zip(&same)
+                .all(|(p, q)| p.to_bits() == q.to_bits())
+        );
+        assert_ne!(first, run(&a, 3, 1), "another copy");
+        assert_ne!(first, run(&a, 4, 0), "another utterance");
+        let c = WaveAugmenter::new(&channel_only(), 8).expect("augmenter");
+        assert_ne!(first, run(&c, 3, 0), "another seed");
+        assert_ne!(first, x, "it does something");
+        // Babble changes the output; without talkers it is skipped.
+        let no_babble = a.augment_training(3, 0, &x, 16_000, &[]).expect("augment");
+        assert_ne!(first, no_babble);
+    }
+
+    #[test]
+    fn channel_steps_do_not_disturb_the_original_draws() {
+        // Adding channel effects that never fire leaves the original recipe's copies as they
+        // were: each effect draws from its own stream.
+        let x = sine(200.0, 16_000, 8_000, 0.3);
+        let plain = WaveAugmenter::new(&AugmentConfig::original(), 5).expect("plain");
+        let never = |p: f64| AugmentConfig {
+            clipping: Some(ClippingConfig {
+                probability: p,
+                ..ClippingConfig::default()
+            }),
+            band_limit: Some(BandLimitConfig {
+                probability: p,
+                ..BandLimitConfig::default()
+            }),
+            ..AugmentConfig::original()
+        };
+        let with = WaveAugmenter::new(&never(0.0), 5).expect("with");
+        for copy in 0..3 {
+            assert_eq!(
+                plain.augment_training(1, copy, &x, 16_000, &[]).expect("a"),
+                with.augment_training(1, copy, &x, 16_000, &[]).expect("b")
+            );
+        }
+    }
+
+    #[test]
+    fn the_high_pass_of_the_band_limit_removes_the_bass() {
+        let sr = 16_000;
+        let config = AugmentConfig {
+            copies: 1,
+            band_limit: Some(BandLimitConfig {
+                probability: 1.0,
+                edges_hz: vec![8_000],
+                high_pass_hz: vec![300.0],
+            }),
+            ..AugmentConfig::default()
+        };
+        let w = WaveAugmenter::new(&config, 0).expect("augmenter");
+        let rms = |x: &[f32]| {
+            let x = &x[4_000..12_000];
+            (x.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / x.len() as f64).sqrt()
+        };
+        let bass = sine(80.0, sr, 16_000, 0.5);
+        let y = w.augment_training(0, 0, &bass, sr, &[]).expect("augment");
+        // 4th-order Butterworth at 300 Hz: about -46 dB at 80 Hz.
+        assert!(20.0 * (rms(&y) / rms(&bass)).log10() < -40.0);
+        let voice = sine(1_000.0, sr, 16_000, 0.5);
+        let y = w.augment_training(0, 0, &voice, sr, &[]).expect("augment");
+        assert!((20.0 * (rms(&y) / rms(&voice)).log10()).abs() < 0.1);
+        let bad = AugmentConfig {
+            band_limit: Some(BandLimitConfig {
+                high_pass_hz: vec![5_000.0],
+                ..BandLimitConfig::default()
+            }),
+            ..config
+        };
+        assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn band_limit_removes_10_khz_and_keeps_1_khz_at_48_khz() {
+        let sr = 48_000;
+        let config = AugmentConfig {
+            copies: 1,
+            band_limit: Some(BandLimitConfig {
+                probability: 1.0,
+                edges_hz: vec![4_000],
+                high_pass_hz: Vec::new(),
+            }),
+            ..AugmentConfig::default()
+        };
+        let w = WaveAugmenter::new(&config, 0).expect("augmenter");
+        let mid = 4_800..43_200; // away from the edges of the clip
+        let low = sine(1_000.0, sr, 48_000, 0.5);
+        let y = w.augment_training(0, 0, &low, sr, &[]).expect("augment");
+        assert_eq!(y.len(), low.len());
+        let kept = power_db(&y[mid.clone()]) - power_db(&low[mid.clone()]);
+        assert!(kept.abs() < 0.5, "1 kHz changed by {kept} dB");
+        let high = sine(10_000.0, sr, 48_000, 0.5);
+        let y = w.augment_training(0, 0, &high, sr, &[]).expect("augment");
+        let gone = power_db(&y[mid.clone()]) - power_db(&high[mid]);
+        assert!(gone < -100.0, "10 kHz only {gone} dB down");
+        // A rate already within the band is left alone.
+        let narrow = sine(1_000.0, 8_000, 8_000, 0.5);
+        let y = w
+            .augment_training(0, 0, &narrow, 8_000, &[])
+            .expect("augment");
+        assert_eq!(y, narrow);
+    }
+
+    #[test]
+    fn clipping_and_noise_through_the_augmenter() {
+        let x = sine(440.0, 16_000, 16_000, 0.5);
+        let config = AugmentConfig {
+            copies: 1,
+            clipping: Some(ClippingConfig {
+                probability: 1.0,
+                min_fraction: 0.5,
+                max_fraction: 0.5,
+            }),
+            ..AugmentConfig::default()
+        };
+        let y = WaveAugmenter::new(&config, 1)
+            .expect("augmenter")
+            .augment_training(0, 0, &x, 16_000, &[])
+            .expect("augment");
+        let peak = y.iter().fold(0.0f32, |m, &v| m.max(v.abs()));
+        assert!((peak - 0.25).abs() < 1e-6, "{peak}");
+        let config = AugmentConfig {
+            copies: 1,
+            coloured_noise: Some(ColouredNoiseConfig {
+                probability: 1.0,
+                colours: vec![NoiseColour::Brown],
+                min_snr_db: 12.0,
+                max_snr_db: 12.0,
+            }),
+            ..AugmentConfig::default()
+        };
+        let y = WaveAugmenter::new(&config, 1)
+            .expect("augmenter")
+            .augment_training(0, 0, &x, 16_000, &[])
+            .expect("augment");
+        let noise: Vec<f32> = y.iter().zip(&x).map(|(a, b)| a - b).collect();
+        let snr = power_db(&x) - power_db(&noise);
+        assert!((snr - 12.0).abs() < 0.01, "{snr}");
+    }
+
+    #[test]
+    fn babble_sources_are_other_training_utterances() {
+        let config = AugmentConfig {
+            copies: 3,
+            babble: Some(BabbleConfig::default()),
+            ..AugmentConfig::default()
+        };
+        let w = WaveAugmenter::new(&config, 9).expect("augmenter");
+        let train: Vec<usize> = (10..40).collect();
+        for utterance in [10, 25, 39] {
+            for copy in 0..3 {
+                let picked = w.babble_sources(utterance, copy, &train);
+                assert!((3..=6).contains(&picked.len()), "{picked:?}");
+                assert!(!picked.contains(&utterance));
+                assert!(picked.iter().all(|i| train.contains(i)));
+                let mut unique = picked.clone();
+                unique.sort_unstable();
+                unique.dedup();
+                assert_eq!(unique.len(), picked.len(), "distinct");
+                assert_eq!(picked, w.babble_sources(utterance, copy, &train), "pure");
+            }
+        }
+        assert_ne!(
+            w.babble_sources(10, 0, &train),
+            w.babble_sources(10, 1, &train)
+        );
+        // Not enough candidates: as many as there are; none but itself: none.
+        assert_eq!(w.babble_sources(1, 0, &[1, 2]), vec![2]);
+        assert!(w.babble_sources(1, 0, &[1]).is_empty());
+        // Off, or probability 0: none.
+        let off = WaveAugmenter::new(&AugmentConfig::default(), 9).expect("off");
+        assert!(off.babble_sources(10, 0, &train).is_empty());
+        let never = AugmentConfig {
+            babble: Some(BabbleConfig {
+                probability: 0.0,
+                ..BabbleConfig::default()
+            }),
+            ..AugmentConfig::default()
+        };
+        let never = WaveAugmenter::new(&never, 9).expect("never");
+        assert!(never.babble_sources(10, 0, &train).is_empty());
     }
 }

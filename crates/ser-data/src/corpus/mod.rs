@@ -21,7 +21,8 @@ pub use emodb::{EmoDbId, EmoDbLabel};
 pub use ravdess::{Intensity, Modality, RavdessId, Statement, VocalChannel};
 pub use tess::{TessId, TessSpeaker};
 
-/// Deepest folder nesting the scanner descends into (guards against symlink cycles).
+/// Deepest folder nesting the scanner descends into (a bound on real nesting; symlink cycles
+/// are cut by visiting each canonical folder once).
 const MAX_SCAN_DEPTH: usize = 32;
 
 /// Why a file name does not match a corpus's naming pattern.
@@ -53,13 +54,22 @@ pub enum NameError {
     },
 }
 
-/// Removes a trailing `.wav` (any case) from a file name.
+/// Extensions of the audio files a corpus scan lists (any case): corpora are published as
+/// WAV, and copies of them as FLAC (the shared TESS), AIFF, MP3 or Ogg.
+pub const AUDIO_EXTENSIONS: [&str; 7] = ["wav", "flac", "aiff", "aif", "mp3", "ogg", "oga"];
+
+/// Whether `path` ends in one of [`AUDIO_EXTENSIONS`].
+fn is_audio(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| AUDIO_EXTENSIONS.iter().any(|a| e.eq_ignore_ascii_case(a)))
+}
+
+/// Removes a trailing audio extension (`.wav`, `.flac`, ...; any case) from a file name.
 fn strip_wav(name: &str) -> &str {
-    let n = name.len();
-    if n >= 4 && name.is_char_boundary(n - 4) && name[n - 4..].eq_ignore_ascii_case(".wav") {
-        &name[..n - 4]
-    } else {
-        name
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if AUDIO_EXTENSIONS.iter().any(|a| ext.eq_ignore_ascii_case(a)) => stem,
+        _ => name,
     }
 }
 
@@ -214,7 +224,7 @@ pub enum SkipReason {
         /// The value in the folder name.
         folder_value: String,
     },
-    /// The file does not start with a RIFF/WAVE header.
+    /// The file does not start with the header of an audio container (RIFF/WAVE, FLAC, ...).
     NotWav {
         /// What was found.
         detail: String,
@@ -250,7 +260,7 @@ impl SkipReason {
             SkipReason::NoMatchingEmotion { .. } => "label with no matching emotion",
             SkipReason::Song => "song file (vocal channel 02)",
             SkipReason::FolderConflict { .. } => "file name and folder disagree",
-            SkipReason::NotWav { .. } => "not a WAV file",
+            SkipReason::NotWav { .. } => "not an audio file",
             SkipReason::Duplicate { .. } => "duplicate file name",
             SkipReason::Unreadable { .. } => "unreadable",
             SkipReason::DecodeFailed { .. } => "decode failed",
@@ -275,7 +285,10 @@ impl fmt::Display for SkipReason {
                 f,
                 "{field} `{file_value}` in the file name, `{folder_value}` in the folder name"
             ),
-            SkipReason::NotWav { detail } => write!(f, "not a WAV file: {detail}"),
+            SkipReason::NotWav { detail } => write!(
+                f,
+                "not an audio file (WAV, FLAC, AIFF, Ogg or MP3): {detail}"
+            ),
             SkipReason::Duplicate { first } => {
                 write!(f, "same file name as {} (kept)", first.display())
             }
@@ -470,7 +483,12 @@ impl Corpus {
     }
 }
 
-/// Recursively lists the `.wav` files (any case) under `dir`, sorted.
+/// Recursively lists the audio files ([`AUDIO_EXTENSIONS`], any case) under `dir`, sorted.
+///
+/// Symbolic links are followed, but each folder is listed once (by its canonical path), so a
+/// link loop (`sub/up -> ..`, `self -> .`) neither hangs the scan nor lists a file twice.
+/// Only regular files are listed (a FIFO named `x.wav` would block the decoder); a link
+/// that cannot be resolved but is named `.wav` is listed, so decoding reports why.
 pub fn scan_wav_files(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
     if !dir.is_dir() {
         return Err(DataError::NotADirectory {
@@ -478,27 +496,37 @@ pub fn scan_wav_files(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
         });
     }
     let mut out = Vec::new();
-    scan_into(dir, 0, &mut out)?;
+    let mut visited = std::collections::HashSet::new();
+    scan_into(dir, 0, &mut visited, &mut out)?;
     out.sort();
     Ok(out)
 }
 
-fn scan_into(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), DataError> {
+fn scan_into(
+    dir: &Path,
+    depth: usize,
+    visited: &mut std::collections::HashSet<PathBuf>,
+    out: &mut Vec<PathBuf>,
+) -> Result<(), DataError> {
     if depth > MAX_SCAN_DEPTH {
+        return Ok(());
+    }
+    let canonical = dir.canonicalize().map_err(|e| DataError::io(dir, e))?;
+    if !visited.insert(canonical) {
+        // Listed already: a link back to an ancestor, or a second way to the same folder.
         return Ok(());
     }
     let entries = fs::read_dir(dir).map_err(|e| DataError::io(dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| DataError::io(dir, e))?;
         let path = entry.path();
-        if path.is_dir() {
-            scan_into(&path, depth + 1, out)?;
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("wav"))
-        {
-            out.push(path);
+        let is_wav = is_audio(&path);
+        match fs::metadata(&path) {
+            Ok(m) if m.is_dir() => scan_into(&path, depth + 1, visited, out)?,
+            Ok(m) if m.is_file() && is_wav => out.push(path),
+            Ok(_) => {}
+            Err(_) if is_wav => out.push(path),
+            Err(_) => {}
         }
     }
     Ok(())
@@ -573,9 +601,10 @@ fn parse_name(kind: CorpusKind, name: &str) -> Result<Parsed, NameError> {
     }
 }
 
-/// Checks the first 12 bytes for a RIFF/RF64/RIFX ... WAVE header.
+/// Checks the first bytes for a RIFF/RF64/RIFX ... WAVE header or another container that
+/// `ser-audio` decodes (FLAC, AIFF, Ogg, MP3).
 fn sniff_wav(path: &Path) -> Result<(), SkipReason> {
-    let mut header = [0u8; 12];
+    let mut header = [0u8; 64];
     let mut file = fs::File::open(path).map_err(|e| SkipReason::Unreadable {
         message: e.to_string(),
     })?;
@@ -592,8 +621,8 @@ fn sniff_wav(path: &Path) -> Result<(), SkipReason> {
             }
         }
     }
-    let riff = matches!(&header[..4], b"RIFF" | b"RF64" | b"RIFX");
-    if n == header.len() && riff && &header[8..12] == b"WAVE" {
+    let riff = n >= 12 && matches!(&header[..4], b"RIFF" | b"RF64" | b"RIFX");
+    if (riff && &header[8..12] == b"WAVE") || ser_audio::is_decodable_header(&header[..n]) {
         Ok(())
     } else {
         Err(SkipReason::NotWav {
@@ -676,7 +705,8 @@ mod tests {
     fn strip_wav_any_case() {
         assert_eq!(strip_wav("a.wav"), "a");
         assert_eq!(strip_wav("a.WAV"), "a");
-        assert_eq!(strip_wav("a.mp3"), "a.mp3");
+        assert_eq!(strip_wav("a.flac"), "a");
+        assert_eq!(strip_wav("a.txt"), "a.txt");
         assert_eq!(strip_wav("é"), "é");
     }
 

@@ -35,7 +35,9 @@ pub fn wav_bytes(seconds: f32) -> Vec<u8> {
         .map(|i| {
             let t = i as f32 / rate as f32;
             let f = 220.0 + 30.0 * (2.0 * std::f32::consts::PI * 5.0 * t).sin();
-            0.3 * (2.0 * std::f32::consts::PI * f * t).sin()
+            // Syllable-like loudness (4 Hz, 20 dB) so the voice-activity detector finds speech.
+            let syllables = 0.55 - 0.45 * (2.0 * std::f32::consts::PI * 4.0 * t).cos();
+            0.3 * syllables * (2.0 * std::f32::consts::PI * f * t).sin()
         })
         .collect();
     let dir = tempfile::tempdir().unwrap();

@@ -1,4 +1,4 @@
-//! The conditioned front end end to end: a model trained with default flags answers the same
+//! The conditioned front end end to end: a model of the default `robust` preset answers the same
 //! for the same sound at another level or sample rate.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -7,27 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{run, s, text, write_corpus};
-
-/// Trains fold 1 of a 4-fold split with default flags plus `extra`.
-fn train(data: &Path, cache: &Path, out: &Path, extra: &[&str]) -> PathBuf {
-    let mut args = vec![
-        "--data",
-        s(data),
-        "--protocol",
-        "kfold:4",
-        "--model",
-        "svm",
-        "--out",
-        s(out),
-        "--cache-dir",
-        s(cache),
-    ];
-    args.extend_from_slice(extra);
-    let train = run(env!("CARGO_BIN_EXE_ser-train"), &args);
-    assert!(train.status.success(), "{}", text(&train.stderr));
-    out.join("fold-1")
-}
+use common::{run, s, text, train_tiny, write_corpus};
 
 /// The probabilities `ser-predict --json` gives for each file, in order.
 fn probabilities(model: &Path, files: &[PathBuf]) -> Vec<Vec<f64>> {
@@ -93,7 +73,13 @@ fn default_models_ignore_level_and_sample_rate() {
     let data = tmp.path().join("corpus");
     let cache = tmp.path().join("cache");
     write_corpus(&data);
-    let robust = train(&data, &cache, &tmp.path().join("robust"), &[]);
+    let robust = train_tiny(
+        &data,
+        &cache,
+        &tmp.path().join("robust"),
+        "svm",
+        &["--preset", "robust"],
+    );
     let info = common::read_json(&robust.join("ser-run.json"));
     assert_eq!(
         info["feature_config"]["front_end"]["band_hz"], 8000,

@@ -118,16 +118,11 @@ impl Condition {
     /// The conditions of a robustness table, in its order: clean first, then level, band,
     /// noise, room and sample-rate conditions (every one but `gain+10db`).
     pub fn standard_set() -> Vec<Condition> {
-        vec![
-            Condition::Clean,
-            Condition::GainMinus20Db,
-            Condition::PeakNormalised,
-            Condition::Telephone,
-            Condition::PinkNoise20Db,
-            Condition::PinkNoise10Db,
-            Condition::Reverb04s,
-            Condition::Upsampled48k,
-        ]
+        Condition::all()
+            .iter()
+            .copied()
+            .filter(|&c| c != Condition::GainPlus10Db)
+            .collect()
     }
 
     /// The name used in files and on the command line (`clean`, `gain-20db`, ...).

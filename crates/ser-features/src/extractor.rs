@@ -114,12 +114,10 @@ impl FeatureExtractor {
         samples: &[f32],
         keep: Option<usize>,
     ) -> Result<FeatureMatrix, FeatureError> {
-        let hop = self.config.hop_len;
-        if self.level.is_none() {
-            return self.extract_frames_raw(samples, keep);
-        }
-        // Before measuring: a non-finite sample is reported where it is.
+        // Checked once, before measuring: a non-finite sample is reported where it is (a
+        // levelled copy has the same length and stays finite).
         self.check_input(samples)?;
+        let hop = self.config.hop_len;
         let Some((vad, reference)) = self.level.as_mut() else {
             return self.extract_frames_raw(samples, keep);
         };
@@ -133,13 +131,13 @@ impl FeatureExtractor {
         out
     }
 
-    /// [`FeatureExtractor::extract_frames`] without the level stage.
+    /// [`FeatureExtractor::extract_frames`] without the level stage, for samples that passed
+    /// [`FeatureExtractor::check_input`].
     fn extract_frames_raw(
         &mut self,
         samples: &[f32],
         keep: Option<usize>,
     ) -> Result<FeatureMatrix, FeatureError> {
-        self.check_input(samples)?;
         let cfg = &self.config;
         let layout = cfg.layout();
         let n_all = cfg.frames_for(samples.len());

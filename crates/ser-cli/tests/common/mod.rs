@@ -105,8 +105,8 @@ pub fn s(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-/// Trains a tiny run of `model` with `ser-train` (fold 1 of a 4-fold speaker split, seed
-/// preset) into `out` and returns the fold folder.
+/// Trains a tiny run of `model` with `ser-train` (fold 1 of a 4-fold speaker split, the seed
+/// preset unless `extra` names another) into `out` and returns the fold folder.
 pub fn train_tiny(
     data: &Path,
     cache: &Path,
@@ -123,13 +123,14 @@ pub fn train_tiny(
         "1",
         "--model",
         model,
-        "--preset",
-        "seed",
         "--out",
         s(out),
         "--cache-dir",
         s(cache),
     ];
+    if !extra.contains(&"--preset") {
+        args.extend(["--preset", "seed"]);
+    }
     args.extend_from_slice(extra);
     let train = run(env!("CARGO_BIN_EXE_ser-train"), &args);
     assert!(

@@ -15,7 +15,7 @@
 //! a second, separately designed low-pass.
 
 use crate::error::AudioError;
-use crate::resample::{StreamResampler, resample};
+use crate::resample::{StreamResampler, resample, resampled_len};
 
 /// The intermediate rate of the band limit: `2 * band_hz` when `from_hz` lies above it,
 /// `None` when the input is already within the band (or no band is set).
@@ -37,6 +37,16 @@ pub fn resample_band_limited(
             resample(&limited, mid, to_hz)
         }
         None => resample(samples, from_hz, to_hz),
+    }
+}
+
+/// The number of samples [`resample_band_limited`] gives for `len` input samples, and so what
+/// a [`BandLimitedStream`] over them gives in all (its chunks and its [`finish`](BandLimitedStream::finish)
+/// together): known before any resampling, e.g. to place analysis windows.
+pub fn band_limited_len(len: usize, from_hz: u32, to_hz: u32, band_hz: Option<u32>) -> usize {
+    match band_rate(from_hz, band_hz) {
+        Some(mid) => resampled_len(resampled_len(len, from_hz, mid), mid, to_hz),
+        None => resampled_len(len, from_hz, to_hz),
     }
 }
 
@@ -64,7 +74,9 @@ pub fn band_limit(
 }
 
 /// [`resample_band_limited`] for a stream: chunks in at `from_hz`, band-limited chunks out
-/// at `to_hz`.
+/// at `to_hz`. The concatenated output is that of [`resample_band_limited`] over the
+/// concatenated input, however the input was cut: each stage is a [`StreamResampler`], and
+/// the second is given exactly the first one's output.
 #[derive(Debug)]
 pub struct BandLimitedStream {
     first: StreamResampler,
@@ -165,6 +177,39 @@ mod tests {
             resample_band_limited(&x, 16_000, 22_050, Some(8_000)).expect("a"),
             resample(&x, 16_000, 22_050).expect("b")
         );
+    }
+
+    #[test]
+    fn the_stream_gives_the_whole_signal_to_the_bit_and_its_length_is_known() {
+        for (from, to, band) in [
+            (48_000, 22_050, Some(8_000)),
+            (1_000, 22_050, Some(8_000)),
+            (16_000, 22_050, None),
+            (22_050, 22_050, Some(8_000)),
+        ] {
+            let x = tone(300.0, from, 1.3);
+            let whole = resample_band_limited(&x, from, to, band).expect("whole");
+            assert_eq!(whole.len(), band_limited_len(x.len(), from, to, band));
+            for chunk in [1, 777, 16_384] {
+                let mut stream = BandLimitedStream::new(from, to, band).expect("stream");
+                let mut out = Vec::new();
+                for piece in x.chunks(chunk) {
+                    stream.process_into(piece, &mut out).expect("chunk");
+                }
+                out.extend(stream.finish().expect("finish"));
+                assert_eq!(
+                    out.len(),
+                    whole.len(),
+                    "{from} -> {to} Hz in chunks of {chunk}"
+                );
+                assert!(
+                    out.iter()
+                        .zip(&whole)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{from} -> {to} Hz in chunks of {chunk}"
+                );
+            }
+        }
     }
 
     #[test]

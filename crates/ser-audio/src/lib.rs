@@ -89,7 +89,7 @@ mod wav;
 
 use std::path::Path;
 
-pub use band::{BandLimitedStream, band_limit, band_rate, resample_band_limited};
+pub use band::{BandLimitedStream, band_limit, band_limited_len, band_rate, resample_band_limited};
 pub use error::{AudioError, ParsePcmFormatError};
 pub use pcm::PcmFormat;
 pub use resample::{StreamResampler, resample, resampled_len};
@@ -145,6 +145,19 @@ pub(crate) fn check_sample_rate(sample_rate_hz: u32, path: &Path) -> Result<(), 
 
 /// Reads an audio file (WAV, FLAC, MP3, Ogg Vorbis, AIFF/AIFC) as mono at its own sample rate.
 pub fn load(path: &Path) -> Result<Audio, AudioError> {
+    decode_from(&read_file(path)?, path)
+}
+
+/// As [`load`], refusing audio longer than `max_duration` with [`AudioError::TooLong`] as
+/// [`decode_limited`] does (WAV, FLAC and AIFF by their headers, before anything is decoded):
+/// a small file of low-rate audio can be hours of sound. The file's bytes are read whole
+/// first.
+pub fn load_limited(path: &Path, max_duration: std::time::Duration) -> Result<Audio, AudioError> {
+    decode_from_limited(&read_file(path)?, path, Some(max_duration))
+}
+
+/// A file's bytes; a folder or a missing file is an error naming it.
+fn read_file(path: &Path) -> Result<Vec<u8>, AudioError> {
     let metadata = std::fs::metadata(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
             AudioError::NotFound {
@@ -162,11 +175,10 @@ pub fn load(path: &Path) -> Result<Audio, AudioError> {
             path: path.to_path_buf(),
         });
     }
-    let bytes = std::fs::read(path).map_err(|source| AudioError::Io {
+    std::fs::read(path).map_err(|source| AudioError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    decode_from(&bytes, path)
+    })
 }
 
 /// Reads an audio file as mono at `sample_rate_hz`, resampling when the file's rate differs.

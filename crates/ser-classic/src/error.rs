@@ -63,6 +63,24 @@ pub enum ClassicError {
         /// Number of classes.
         n_classes: usize,
     },
+    /// Per-sample values (training weights, corpus ids) do not number one per sample.
+    #[error("{got} {what} for {n_samples} samples: one per sample is needed")]
+    PerSampleCount {
+        /// What was counted (`"weights"`, `"corpus ids"`).
+        what: &'static str,
+        /// Samples given.
+        n_samples: usize,
+        /// Values given.
+        got: usize,
+    },
+    /// A training weight is not finite and > 0.
+    #[error("weight {weight} of sample {sample} must be finite and > 0")]
+    InvalidWeight {
+        /// Index of the offending sample.
+        sample: usize,
+        /// The weight.
+        weight: f64,
+    },
     /// A hyper-parameter is out of its valid range.
     #[error("invalid configuration: {field} = {value}: {reason}")]
     InvalidConfig {

@@ -11,13 +11,27 @@
 //! count. Thresholds are midpoints between consecutive distinct values; `x <= threshold` goes
 //! left. As in scikit-learn, when every sampled feature is constant in a node, further features
 //! are tried until one can split it.
+//!
+//! # Sample weights
+//! A weight acts as a multiplicity ([`crate::ClassicModel::fit_weighted`]):
+//! - with `bootstrap` (the default), each tree's bootstrap sample draws sample `i` with
+//!   probability `w_i / sum(w)` (a *weighted bootstrap*, ranger's `case.weights`): a sample of
+//!   weight 2 is drawn twice as often, the expected count of sample `i` in a tree being `w_i`
+//!   for weights of mean 1, and the trees themselves are grown unweighted on what was drawn;
+//! - without `bootstrap`, every tree sees every sample once and the Gini impurity and the leaf
+//!   votes count sample `i` with weight `w_i` (held as `f32`; *weighted impurity*,
+//!   scikit-learn's `sample_weight`).
+//!
+//! `min_samples_leaf` counts samples (bootstrap copies included), not weight, as in
+//! scikit-learn. Equal weights (all 1, or all the same) draw the bootstrap exactly as without
+//! weights, so they grow the same forest.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::Classifier;
 use crate::error::{ClassicError, Result};
-use crate::samples::{Samples, SplitMix64, argmax, check_training};
+use crate::samples::{Samples, SplitMix64, check_training};
 
 /// How many features each split considers.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -166,11 +180,39 @@ impl RandomForest {
         config: &ForestConfig,
         seed: u64,
     ) -> Result<RandomForest> {
+        RandomForest::fit_samples_weighted(x, y, None, n_classes, config, seed)
+    }
+
+    /// Fits with per-sample weights (checked by the caller: one per sample, finite, > 0): a
+    /// weighted bootstrap, or weighted impurity without bootstrap (see the module
+    /// documentation). `None` is the unweighted fit.
+    pub(crate) fn fit_samples_weighted(
+        x: &Samples,
+        y: &[usize],
+        weights: Option<&[f64]>,
+        n_classes: Option<usize>,
+        config: &ForestConfig,
+        seed: u64,
+    ) -> Result<RandomForest> {
         config.validate()?;
         let n_classes = check_training(x, y, n_classes)?;
+        // Equal weights are no weights (and draw the same bootstrap samples).
+        let weights = weights.filter(|w| w.iter().any(|&v| v != w[0]));
+        // Cumulative weights for the weighted bootstrap.
+        let cumulative: Option<Vec<f64>> = weights.filter(|_| config.bootstrap).map(|w| {
+            w.iter()
+                .scan(0.0, |sum, &v| {
+                    *sum += v;
+                    Some(*sum)
+                })
+                .collect()
+        });
         let grower = Grower {
             x,
             y,
+            weights: weights
+                .filter(|_| !config.bootstrap)
+                .map(|w| w.iter().map(|&v| v as f32).collect()),
             n_classes,
             max_features: config.max_features.resolve(x.n_features),
             max_depth: config.max_depth.unwrap_or(usize::MAX),
@@ -180,10 +222,12 @@ impl RandomForest {
             .into_par_iter()
             .map(|t| {
                 let mut rng = SplitMix64::for_stream(seed, t as u64);
-                let samples: Vec<usize> = if config.bootstrap {
-                    (0..x.n_samples).map(|_| rng.below(x.n_samples)).collect()
-                } else {
-                    (0..x.n_samples).collect()
+                let samples: Vec<usize> = match (&cumulative, config.bootstrap) {
+                    (Some(cumulative), _) => (0..x.n_samples)
+                        .map(|_| weighted_draw(cumulative, &mut rng))
+                        .collect(),
+                    (None, true) => (0..x.n_samples).map(|_| rng.below(x.n_samples)).collect(),
+                    (None, false) => (0..x.n_samples).collect(),
                 };
                 grower.grow(samples, &mut rng)
             })
@@ -273,10 +317,23 @@ impl Classifier for RandomForest {
     }
 }
 
+/// Index `i` with probability `w_i / sum(w)`, from the cumulative weights (inverse transform
+/// of 53 random bits; the last index when rounding lands on the total).
+fn weighted_draw(cumulative: &[f64], rng: &mut SplitMix64) -> usize {
+    let total = cumulative.last().copied().unwrap_or(0.0);
+    let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * total;
+    cumulative
+        .partition_point(|&c| c <= u)
+        .min(cumulative.len().saturating_sub(1))
+}
+
 /// What every tree of one forest shares.
 struct Grower<'a> {
     x: &'a Samples,
     y: &'a [usize],
+    /// Per-sample weights of the impurity and the leaf votes, as `f32` (which keeps the
+    /// sort column of [`Grower::best_split`] small; `None`: every sample counts 1).
+    weights: Option<Vec<f32>>,
     n_classes: usize,
     max_features: usize,
     max_depth: usize,
@@ -312,7 +369,7 @@ impl Grower<'_> {
             let counts = self.counts(&node_samples);
             let split = if depth < self.max_depth
                 && node_samples.len() >= 2 * self.min_samples_leaf
-                && counts.iter().filter(|&&c| c > 0).count() > 1
+                && counts.iter().filter(|&&c| c > 0.0).count() > 1
             {
                 self.best_split(&node_samples, &mut features, rng)
             } else {
@@ -338,10 +395,16 @@ impl Grower<'_> {
         self.x.data[sample * self.x.n_features + feature]
     }
 
-    fn counts(&self, samples: &[usize]) -> Vec<usize> {
-        let mut counts = vec![0; self.n_classes];
+    /// The weight of sample `i` (1 without weights).
+    fn weight(&self, i: usize) -> f64 {
+        self.weights.as_ref().map_or(1.0, |w| f64::from(w[i]))
+    }
+
+    /// Total weight per class (sample counts without weights: exact integers in `f64`).
+    fn counts(&self, samples: &[usize]) -> Vec<f64> {
+        let mut counts = vec![0.0; self.n_classes];
         for &i in samples {
-            counts[self.y[i]] += 1;
+            counts[self.y[i]] += self.weight(i);
         }
         counts
     }
@@ -358,8 +421,10 @@ impl Grower<'_> {
         let n = samples.len();
         let mut best: Option<BestSplit> = None;
         let mut tried = 0;
-        let mut column: Vec<(f32, usize)> = Vec::with_capacity(n);
+        // (value, class, weight): 12 bytes, for the sort.
+        let mut column: Vec<(f32, u32, f32)> = Vec::with_capacity(n);
         let total = self.counts(samples);
+        let total_weight: f64 = total.iter().sum();
         for k in 0..features.len() {
             if tried >= self.max_features {
                 break;
@@ -369,20 +434,29 @@ impl Grower<'_> {
             features.swap(k, j);
             let feature = features[k];
             column.clear();
-            column.extend(samples.iter().map(|&i| (self.value(i, feature), self.y[i])));
+            column.extend(samples.iter().map(|&i| {
+                (
+                    self.value(i, feature),
+                    self.y[i] as u32,
+                    self.weight(i) as f32,
+                )
+            }));
             column.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
             if column[0].0 == column[n - 1].0 {
                 continue;
             }
             tried += 1;
-            let mut left = vec![0usize; self.n_classes];
+            let mut left = vec![0.0f64; self.n_classes];
+            let mut left_weight = 0.0f64;
             for pos in 1..n {
-                left[column[pos - 1].1] += 1;
+                let (_, class, weight) = column[pos - 1];
+                left[class as usize] += f64::from(weight);
+                left_weight += f64::from(weight);
                 let (lo, hi) = (column[pos - 1].0, column[pos].0);
                 if lo == hi || pos < self.min_samples_leaf || n - pos < self.min_samples_leaf {
                     continue;
                 }
-                let impurity = children_gini(&left, &total, pos, n);
+                let impurity = children_gini(&left, &total, left_weight, total_weight);
                 if best.as_ref().is_none_or(|b| impurity < b.impurity) {
                     let mid = lo + (hi - lo) / 2.0;
                     // Adjacent floats: the midpoint may round up to `hi`.
@@ -399,24 +473,31 @@ impl Grower<'_> {
     }
 }
 
-/// `(n_left * gini(left) + n_right * gini(right)) / n`.
-fn children_gini(left: &[usize], total: &[usize], n_left: usize, n: usize) -> f64 {
+/// `(n_left * gini(left) + n_right * gini(right)) / n` from the class totals (weights, or
+/// counts as exact integers in `f64`) of the left child and of the node, and their sums
+/// `n_left` and `n`.
+fn children_gini(left: &[f64], total: &[f64], n_left: f64, n: f64) -> f64 {
     let n_right = n - n_left;
     let (mut sq_left, mut sq_right) = (0.0f64, 0.0f64);
     for (&l, &t) in left.iter().zip(total) {
-        sq_left += (l * l) as f64;
-        sq_right += ((t - l) * (t - l)) as f64;
+        sq_left += l * l;
+        sq_right += (t - l) * (t - l);
     }
     // n_l * (1 - sum (l/n_l)^2) = n_l - sum l^2 / n_l.
-    let g_left = n_left as f64 - sq_left / n_left as f64;
-    let g_right = n_right as f64 - sq_right / n_right as f64;
-    (g_left + g_right) / n as f64
+    let g_left = n_left - sq_left / n_left;
+    let g_right = n_right - sq_right / n_right;
+    (g_left + g_right) / n
 }
 
-/// The majority class; the lowest index wins ties.
-fn argmax_counts(counts: &[usize]) -> usize {
-    let as_f32: Vec<f32> = counts.iter().map(|&c| c as f32).collect();
-    argmax(&as_f32)
+/// The majority class (by weight); the lowest index wins ties.
+fn argmax_counts(counts: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, &c) in counts.iter().enumerate() {
+        if c > counts[best] {
+            best = i;
+        }
+    }
+    best
 }
 
 #[cfg(test)]
@@ -436,9 +517,11 @@ mod tests {
     #[test]
     fn gini_of_children() {
         // Perfect split of 2 + 2.
-        assert_eq!(children_gini(&[2, 0], &[2, 2], 2, 4), 0.0);
+        assert_eq!(children_gini(&[2.0, 0.0], &[2.0, 2.0], 2.0, 4.0), 0.0);
         // No information: both children 50/50.
-        assert!((children_gini(&[1, 1], &[2, 2], 2, 4) - 0.5).abs() < 1e-12);
+        assert!((children_gini(&[1.0, 1.0], &[2.0, 2.0], 2.0, 4.0) - 0.5).abs() < 1e-12);
+        // Weights: a left child of weight 3 (class 0) is pure.
+        assert_eq!(children_gini(&[3.0, 0.0], &[3.0, 1.5], 3.0, 4.5), 0.0);
     }
 
     #[test]
@@ -457,6 +540,54 @@ mod tests {
         assert!(forest.validate().is_ok());
         let p = forest.proba_samples(&Samples::from_rows(&[[1.4f32], [1.6]], None).unwrap());
         assert_eq!(p, vec![vec![1.0, 0.0], vec![0.0, 1.0]]);
+    }
+
+    #[test]
+    fn weighted_draws_follow_the_weights() {
+        let cumulative = [1.0, 4.0, 4.5];
+        let mut rng = SplitMix64::for_stream(2, 0);
+        let mut counts = [0usize; 3];
+        for _ in 0..90_000 {
+            counts[weighted_draw(&cumulative, &mut rng)] += 1;
+        }
+        // Expected 20 000, 60 000 and 10 000.
+        for (got, expected) in counts.iter().zip([20_000.0, 60_000.0, 10_000.0]) {
+            assert!((*got as f64 - expected).abs() < 1000.0, "{counts:?}");
+        }
+    }
+
+    #[test]
+    fn weights_set_the_leaf_vote_and_equal_weights_change_nothing() {
+        // A leaf of three samples (min_samples_leaf 3): two of class 0, one of class 1 that
+        // weighs 3.
+        let x = Samples::from_rows(&[[0.0f32], [1.0], [2.0]], None).unwrap();
+        let y = [0, 0, 1];
+        let config = ForestConfig {
+            n_trees: 1,
+            bootstrap: false,
+            min_samples_leaf: 3,
+            ..ForestConfig::default()
+        };
+        let plain = RandomForest::fit_samples(&x, &y, None, &config, 0).unwrap();
+        assert_eq!(plain.trees[0].nodes, vec![Node::Leaf(0)]);
+        let weights = [1.0, 1.0, 3.0];
+        let weighted =
+            RandomForest::fit_samples_weighted(&x, &y, Some(&weights), None, &config, 0).unwrap();
+        assert_eq!(weighted.trees[0].nodes, vec![Node::Leaf(1)]);
+        for bootstrap in [true, false] {
+            let config = ForestConfig {
+                n_trees: 5,
+                bootstrap,
+                ..ForestConfig::default()
+            };
+            let plain = RandomForest::fit_samples(&x, &y, None, &config, 4).unwrap();
+            for w in [1.0, 0.25] {
+                let same =
+                    RandomForest::fit_samples_weighted(&x, &y, Some(&[w; 3]), None, &config, 4)
+                        .unwrap();
+                assert_eq!(same, plain);
+            }
+        }
     }
 
     #[test]

@@ -5,6 +5,17 @@
 //! prediction call (milliseconds for a corpus of this size), so the saved model is plain data.
 //! With inverse-distance weights, neighbours at distance 0 take all the weight (scikit-learn's
 //! rule). Equal vote totals go to the lowest class index.
+//!
+//! # Sample weights
+//! Fitted with per-sample weights ([`crate::ClassicModel::fit_weighted`]), each neighbour's
+//! vote (1, or `1 / d`) is multiplied by its weight, which the model stores (as `f32`). The
+//! neighbours themselves are the same `k`: a weight changes how much a neighbour counts, not
+//! whether it is one (so weight 2 is not quite the sample twice, which could take two of the
+//! `k` places). With [`crate::Balance::Class`] weights the vote fractions are the k-NN
+//! estimate of the class posterior under equal class priors (`k_c / n_c`, normalised).
+//! scikit-learn's `KNeighborsClassifier.fit` takes no `sample_weight`; weighted votes are the
+//! usual prior correction for k-NN on unbalanced classes. Weights that are all 1 are not
+//! stored, so such a model is the unweighted one.
 
 use linfa_nn::distance::L2Dist;
 use linfa_nn::{CommonNearestNeighbour, NearestNeighbour};
@@ -101,6 +112,10 @@ pub struct Knn {
     points: Vec<f32>,
     /// Training labels.
     labels: Vec<u32>,
+    /// Vote weight of each training sample; absent when every sample counts 1 (and in every
+    /// model saved before weights existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    weights: Option<Vec<f32>>,
 }
 
 impl Knn {
@@ -112,6 +127,18 @@ impl Knn {
     pub(crate) fn fit_samples(
         x: &Samples,
         y: &[usize],
+        n_classes: Option<usize>,
+        config: &KnnConfig,
+    ) -> Result<Knn> {
+        Knn::fit_samples_weighted(x, y, None, n_classes, config)
+    }
+
+    /// Stores the training set with per-sample vote weights (checked by the caller: one per
+    /// sample, finite, > 0); weights that are all 1 (or `None`) are not stored.
+    pub(crate) fn fit_samples_weighted(
+        x: &Samples,
+        y: &[usize],
+        weights: Option<&[f64]>,
         n_classes: Option<usize>,
         config: &KnnConfig,
     ) -> Result<Knn> {
@@ -129,6 +156,9 @@ impl Knn {
             config: config.clone(),
             points: x.data.clone(),
             labels: y.iter().map(|&l| l as u32).collect(),
+            weights: weights
+                .filter(|w| w.iter().any(|&v| v != 1.0))
+                .map(|w| w.iter().map(|&v| v as f32).collect()),
         })
     }
 
@@ -159,17 +189,19 @@ impl Knn {
                             .zip(sample.iter())
                             .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
                             .sum();
-                        (self.labels[*i] as usize, d2.sqrt())
+                        (*i, d2.sqrt())
                     })
                     .collect();
                 let exact = distances.iter().any(|&(_, d)| d == 0.0);
                 let mut votes = vec![0.0f64; self.n_classes];
-                for &(label, d) in &distances {
-                    votes[label] += match (self.config.weighting, exact) {
+                for &(i, d) in &distances {
+                    let vote = match (self.config.weighting, exact) {
                         (Weighting::Uniform, _) => 1.0,
                         (Weighting::Distance, true) => f64::from(u8::from(d == 0.0)),
                         (Weighting::Distance, false) => 1.0 / d,
                     };
+                    let weight = self.weights.as_ref().map_or(1.0, |w| f64::from(w[i]));
+                    votes[self.labels[i] as usize] += weight * vote;
                 }
                 Ok(normalize(&votes))
             })
@@ -190,6 +222,13 @@ impl Knn {
             Some(format!("k = {} > {n} samples", self.config.k))
         } else if let Some(l) = self.labels.iter().find(|&&l| l as usize >= self.n_classes) {
             Some(format!("label {l} >= {} classes", self.n_classes))
+        } else if let Some(w) = &self.weights
+            && (w.len() != n || w.iter().any(|v| !(v.is_finite() && *v > 0.0)))
+        {
+            Some(format!(
+                "{} vote weights for {n} samples, or one not finite and > 0",
+                w.len()
+            ))
         } else {
             self.points
                 .iter()
@@ -266,6 +305,37 @@ mod tests {
             let p = knn.predict_proba(&[[10.0f32]]).unwrap();
             assert_eq!(p[0], vec![0.0, 1.0]);
         }
+    }
+
+    #[test]
+    fn weighted_votes() {
+        let (x, y) = line();
+        let samples = Samples::from_rows(&x, None).unwrap();
+        let config = KnnConfig {
+            k: 3,
+            index: NeighbourIndex::Linear,
+            ..KnnConfig::default()
+        };
+        // Neighbours of 9: 10, 11 (class 1) and 2 (class 0); sample 2 weighs 4.
+        let weights = [1.0, 1.0, 4.0, 1.0, 1.0];
+        let knn = Knn::fit_samples_weighted(&samples, &y, Some(&weights), None, &config).unwrap();
+        let p = knn
+            .proba_samples(&Samples::from_rows(&[[9.0f32]], None).unwrap())
+            .unwrap();
+        assert!((p[0][0] - 4.0 / 6.0).abs() < 1e-6, "{p:?}");
+        knn.validate().unwrap();
+        let json = serde_json::to_string(&knn).unwrap();
+        assert_eq!(serde_json::from_str::<Knn>(&json).unwrap(), knn);
+        // Weights of 1 are not stored: the unweighted model.
+        let ones = Knn::fit_samples_weighted(&samples, &y, Some(&[1.0; 5]), None, &config).unwrap();
+        assert_eq!(ones, Knn::fit(&x, &y, &config, 0).unwrap());
+        assert!(!serde_json::to_string(&ones).unwrap().contains("weights"));
+        let mut broken = knn.clone();
+        broken.weights = Some(vec![1.0; 4]);
+        assert!(matches!(
+            broken.validate(),
+            Err(ClassicError::Corrupt { .. })
+        ));
     }
 
     #[test]

@@ -22,6 +22,11 @@
 //! `MLPClassifier(alpha=1.0)` with 5 members).
 //! [`ClassicModel::save`] writes everything needed to use the model again into a run folder.
 //!
+//! Unbalanced training sets (several corpora of different sizes, classes recorded unequally)
+//! are weighted by [`ClassicConfig::balance`] ([`Balance`]: per class, per corpus or per
+//! (corpus, class) cell) through [`ClassicModel::fit_balanced`], which takes the corpus of
+//! each sample; [`ClassicModel::fit_weighted`] takes weights of any origin.
+//!
 //! ```
 //! use ser_classic::{ClassicConfig, ClassicModel, Classifier, FeatureSpec, ModelKind};
 //! use ser_features::{FeatureConfig, FeatureSet};
@@ -41,6 +46,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod balance;
 mod error;
 pub mod forest;
 pub mod knn;
@@ -53,6 +59,7 @@ mod standardize;
 pub mod svm;
 pub mod tuning;
 
+pub use balance::Balance;
 pub use error::{ClassicError, Result};
 pub use forest::{ForestConfig, MaxFeatures, RandomForest};
 pub use knn::{Knn, KnnConfig, NeighbourIndex, Weighting};
@@ -65,7 +72,9 @@ pub use pooling::{FeatureSpec, Padding, Pooling, trailing_zero_frames};
 pub use speaker::{MIN_SPEAKER_UTTERANCES, SpeakerNormalizer};
 pub use standardize::{STANDARDIZED_CLIP, Standardizer};
 pub use svm::{Gamma, SvmConfig, SvmModel};
-pub use tuning::{CSelection, DEFAULT_INNER_FOLDS, SVM_C_GRID, select_svm_c};
+pub use tuning::{
+    CSelection, DEFAULT_INNER_FOLDS, SVM_C_GRID, select_svm_c, select_svm_c_balanced,
+};
 
 /// A fitted multi-class classifier over fixed-length `f32` vectors with labels `0..n_classes`.
 pub trait Classifier: Sized {

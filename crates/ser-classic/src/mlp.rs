@@ -18,6 +18,15 @@
 //!   not fallen below the best epoch loss minus `tol` for more than `n_iter_no_change`
 //!   epochs in a row, or after `max_epochs`.
 //!
+//! # Sample weights
+//! With per-sample weights `w_i` ([`crate::ClassicModel::fit_weighted`]) the batch loss is the
+//! weighted mean cross-entropy `sum w_i CE_i / W` plus `0.5 * alpha * (|W1|^2 + |W2|^2) / W`,
+//! `W = sum w_i` over the batch (its size when every weight is 1, so weights of 1 train the
+//! same network bit for bit); the output deltas are `w_i (softmax - onehot)` and every gradient
+//! is divided by `W` instead of `b`; the epoch loss is the weight-weighted mean of the batch
+//! losses. Batches are drawn as without weights (a fresh random order of every sample each
+//! epoch), so a weight changes how much a sample counts, not how often it is seen.
+//!
 //! Members train in parallel (rayon), each from its own [`SplitMix64`] stream of the seed, so
 //! the ensemble is a pure function of the data, the configuration and the seed.
 //!
@@ -245,17 +254,25 @@ fn forward(
     (hidden, out)
 }
 
-/// The batch loss (mean cross-entropy plus the L2 penalty) and its gradients.
+/// The batch loss (mean cross-entropy plus the L2 penalty) and its gradients; with
+/// `weights`, the weighted mean over the batch, the penalty and gradients divided by the total
+/// weight instead of the batch size (see the module documentation).
 ///
 /// # Shapes
-/// `x`: `b x n_features`, `y`: `b` labels; gradients shaped as `params`.
+/// `x`: `b x n_features`, `y`: `b` labels, `weights`: `b` values; gradients shaped as
+/// `params`.
 fn loss_and_grads(
     params: &Params,
     x: ArrayView2<'_, f32>,
     y: &[usize],
+    weights: Option<&[f32]>,
     alpha: f64,
 ) -> (f64, Params) {
-    let b = x.nrows();
+    // The batch's total weight: its size without weights (exact as `f64` either way for 1s).
+    let total_weight = match weights {
+        Some(w) => w.iter().map(|&w| f64::from(w)).sum::<f64>(),
+        None => x.nrows() as f64,
+    };
     let (hidden, probs) = forward(
         x,
         params.w1.view(),
@@ -265,17 +282,25 @@ fn loss_and_grads(
     );
     // Cross-entropy with probabilities clipped at f32's epsilon, as sklearn's `log_loss`.
     let mut loss = 0.0f64;
-    for (row, &label) in probs.rows().into_iter().zip(y) {
-        loss -= f64::from(row[label].max(f32::EPSILON)).ln();
+    for (i, (row, &label)) in probs.rows().into_iter().zip(y).enumerate() {
+        let ce = f64::from(row[label].max(f32::EPSILON)).ln();
+        match weights {
+            Some(w) => loss -= f64::from(w[i]) * ce,
+            None => loss -= ce,
+        }
     }
     let squares = |w: &Array2<f32>| w.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>();
-    loss = loss / b as f64 + 0.5 * alpha * (squares(&params.w1) + squares(&params.w2)) / b as f64;
+    loss = loss / total_weight
+        + 0.5 * alpha * (squares(&params.w1) + squares(&params.w2)) / total_weight;
 
-    let scale = 1.0 / b as f32;
+    let scale = 1.0 / total_weight as f32;
     let alpha = alpha as f32;
     let mut delta_out = probs;
-    for (mut row, &label) in delta_out.rows_mut().into_iter().zip(y) {
+    for (i, (mut row, &label)) in delta_out.rows_mut().into_iter().zip(y).enumerate() {
         row[label] -= 1.0;
+        if let Some(w) = weights {
+            row *= w[i];
+        }
     }
     let mut w2 = hidden.t().dot(&delta_out);
     w2.scaled_add(alpha, &params.w2);
@@ -355,10 +380,11 @@ impl Adam {
     }
 }
 
-/// Trains one member on stream `member` of `seed`.
+/// Trains one member on stream `member` of `seed`, with per-sample weights if given.
 fn fit_member(
     x: &Samples,
     y: &[usize],
+    weights: Option<&[f32]>,
     n_classes: usize,
     config: &MlpConfig,
     seed: u64,
@@ -371,6 +397,12 @@ fn fit_member(
     let mut order: Vec<usize> = (0..x.n_samples).collect();
     let mut batch_x = Vec::with_capacity(batch_size * x.n_features);
     let mut batch_y = Vec::with_capacity(batch_size);
+    let mut batch_w = Vec::with_capacity(batch_size);
+    // The epoch's total weight: the number of samples without weights.
+    let epoch_weight = match weights {
+        Some(w) => w.iter().map(|&w| f64::from(w)).sum::<f64>(),
+        None => x.n_samples as f64,
+    };
     let mut best_loss = f64::INFINITY;
     let mut no_progress = 0;
     let mut epochs = 0;
@@ -382,17 +414,27 @@ fn fit_member(
         for batch in order.chunks(batch_size) {
             batch_x.clear();
             batch_y.clear();
+            batch_w.clear();
             for &i in batch {
                 batch_x.extend_from_slice(x.row(i));
                 batch_y.push(y[i]);
+                if let Some(w) = weights {
+                    batch_w.push(w[i]);
+                }
             }
             let view = ArrayView2::from_shape((batch.len(), x.n_features), &batch_x)
                 .expect("batch x n_features values");
-            let (loss, grads) = loss_and_grads(&params, view, &batch_y, config.alpha);
+            let batch_weights = weights.map(|_| batch_w.as_slice());
+            let (loss, grads) =
+                loss_and_grads(&params, view, &batch_y, batch_weights, config.alpha);
             adam.step(&mut params, &grads);
-            total += loss * batch.len() as f64;
+            let batch_weight = match batch_weights {
+                Some(w) => w.iter().map(|&w| f64::from(w)).sum::<f64>(),
+                None => batch.len() as f64,
+            };
+            total += loss * batch_weight;
         }
-        epoch_loss = total / x.n_samples as f64;
+        epoch_loss = total / epoch_weight;
         // sklearn's `_update_no_improvement_count` (without early stopping on held-out data).
         if epoch_loss > best_loss - config.tol {
             no_progress += 1;
@@ -450,11 +492,26 @@ impl Mlp {
         config: &MlpConfig,
         seed: u64,
     ) -> Result<Mlp> {
+        Mlp::fit_samples_weighted(x, y, None, n_classes, config, seed)
+    }
+
+    /// Fits with per-sample weights (checked by the caller: one per sample, finite, > 0;
+    /// used as `f32`), the weighted cross-entropy of the module documentation. `None` is the
+    /// unweighted fit.
+    pub(crate) fn fit_samples_weighted(
+        x: &Samples,
+        y: &[usize],
+        weights: Option<&[f64]>,
+        n_classes: Option<usize>,
+        config: &MlpConfig,
+        seed: u64,
+    ) -> Result<Mlp> {
         config.validate()?;
         let n_classes = check_training(x, y, n_classes)?;
+        let weights: Option<Vec<f32>> = weights.map(|w| w.iter().map(|&w| w as f32).collect());
         let members = (0..config.members)
             .into_par_iter()
-            .map(|m| fit_member(x, y, n_classes, config, seed, m))
+            .map(|m| fit_member(x, y, weights.as_deref(), n_classes, config, seed, m))
             .collect();
         Ok(Mlp {
             n_features: x.n_features,
@@ -623,7 +680,7 @@ mod tests {
         let x = Array2::from_shape_fn((6, 4), |(i, j)| ((i * 4 + j) as f32 * 0.37).sin());
         let y = [0, 1, 2, 1, 0, 2];
         let alpha = 0.5;
-        let (_, grads) = loss_and_grads(&params, x.view(), &y, alpha);
+        let (_, grads) = loss_and_grads(&params, x.view(), &y, None, alpha);
         let h = 1e-3f32;
         let mut checked = 0;
         let mut check =
@@ -632,8 +689,8 @@ mod tests {
                 set(&mut plus, get(&params) + h);
                 let mut minus = params.clone();
                 set(&mut minus, get(&params) - h);
-                let numeric = (loss_and_grads(&plus, x.view(), &y, alpha).0
-                    - loss_and_grads(&minus, x.view(), &y, alpha).0)
+                let numeric = (loss_and_grads(&plus, x.view(), &y, None, alpha).0
+                    - loss_and_grads(&minus, x.view(), &y, None, alpha).0)
                     / (2.0 * f64::from(h));
                 assert!(
                     (numeric - f64::from(analytic)).abs() < 2e-3,
@@ -662,6 +719,67 @@ mod tests {
             check(&|p| p.b2[k], &|p, v| p.b2[k] = v, grads.b2[k]);
         }
         assert_eq!(checked, 11);
+    }
+
+    #[test]
+    fn weighted_loss_and_gradients() {
+        let mut rng = SplitMix64::for_stream(6, 0);
+        let params = Params::init(4, 5, 3, &mut rng);
+        let x = Array2::from_shape_fn((6, 4), |(i, j)| ((i * 4 + j) as f32 * 0.37).cos());
+        let y = [0, 1, 2, 1, 0, 2];
+        let alpha = 0.5;
+        // Weights of 1: the unweighted loss and gradients, bit for bit.
+        let (loss, grads) = loss_and_grads(&params, x.view(), &y, None, alpha);
+        let (loss1, grads1) = loss_and_grads(&params, x.view(), &y, Some(&[1.0; 6]), alpha);
+        assert_eq!(loss.to_bits(), loss1.to_bits());
+        for (a, b) in [(&grads.w1, &grads1.w1), (&grads.w2, &grads1.w2)] {
+            assert_eq!(a, b);
+        }
+        assert_eq!((&grads.b1, &grads.b2), (&grads1.b1, &grads1.b2));
+        // Weight 2 on sample 5 is sample 5 twice (a batch of 7 samples).
+        let weights = [1.0, 1.0, 1.0, 1.0, 1.0, 2.0];
+        let (loss_w, grads_w) = loss_and_grads(&params, x.view(), &y, Some(&weights), alpha);
+        let x7 = Array2::from_shape_fn((7, 4), |(i, j)| x[[i.min(5), j]]);
+        let y7 = [0, 1, 2, 1, 0, 2, 2];
+        let (loss_d, grads_d) = loss_and_grads(&params, x7.view(), &y7, None, alpha);
+        assert!((loss_w - loss_d).abs() < 1e-6, "{loss_w} vs {loss_d}");
+        let close = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(a, b)| (a - b).abs() < 1e-5);
+        assert!(close(
+            grads_w.w1.as_slice().unwrap(),
+            grads_d.w1.as_slice().unwrap()
+        ));
+        assert!(close(
+            grads_w.w2.as_slice().unwrap(),
+            grads_d.w2.as_slice().unwrap()
+        ));
+        assert!(close(
+            grads_w.b1.as_slice().unwrap(),
+            grads_d.b1.as_slice().unwrap()
+        ));
+        assert!(close(
+            grads_w.b2.as_slice().unwrap(),
+            grads_d.b2.as_slice().unwrap()
+        ));
+    }
+
+    #[test]
+    fn weights_of_one_train_the_same_ensemble() {
+        let (x, y) = blobs(10, 8);
+        let samples = Samples::from_rows(&x, None).unwrap();
+        let config = MlpConfig {
+            max_epochs: 20,
+            ..small()
+        };
+        let plain = Mlp::fit_samples(&samples, &y, None, &config, 3).unwrap();
+        let ones = vec![1.0; x.len()];
+        let weighted =
+            Mlp::fit_samples_weighted(&samples, &y, Some(&ones), None, &config, 3).unwrap();
+        assert_eq!(plain, weighted);
+        let other = vec![0.5; x.len()];
+        let halves =
+            Mlp::fit_samples_weighted(&samples, &y, Some(&other), None, &config, 3).unwrap();
+        // A common factor changes only the penalty's share of the loss.
+        assert_ne!(plain, halves);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use ser_features::FeatureMatrix;
 use serde::{Deserialize, Serialize};
 
 use crate::Classifier;
+use crate::balance::{Balance, check_weights};
 use crate::error::{ClassicError, Result};
 use crate::forest::{ForestConfig, RandomForest};
 use crate::knn::{Knn, KnnConfig};
@@ -169,6 +170,16 @@ pub struct ClassicConfig {
     /// original's `seed` features) leaves them unbounded, as scikit-learn's `StandardScaler`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clip_standardized: Option<f64>,
+    /// How the training samples were weighted against class and corpus imbalance (see
+    /// [`Balance`] and [`ClassicModel::fit_balanced`]). Absent in files without balancing,
+    /// which load as [`Balance::None`]; written only when it is not `None`.
+    #[serde(default, skip_serializing_if = "is_unweighted")]
+    pub balance: Balance,
+}
+
+/// Whether `balance` is the default (for `skip_serializing_if`).
+fn is_unweighted(balance: &Balance) -> bool {
+    *balance == Balance::None
 }
 
 impl ClassicConfig {
@@ -180,6 +191,7 @@ impl ClassicConfig {
             class_names: Vec::new(),
             speaker_norm: false,
             clip_standardized: None,
+            balance: Balance::None,
         }
     }
 }
@@ -329,6 +341,113 @@ struct VersionProbe {
 }
 
 impl ClassicModel {
+    /// Fits with the per-sample weights of [`ClassicConfig::balance`], made from the labels
+    /// `y` and `groups`, the corpus (or any other group) of each sample, by
+    /// [`Balance::sample_weights`] (`groups` may be empty for [`Balance::None`] and
+    /// [`Balance::Class`]); the configuration, balance included, is stored in the model. With
+    /// [`Balance::None`] this is [`Classifier::fit`]. The weights reach every classifier as in
+    /// [`ClassicModel::fit_weighted`].
+    ///
+    /// # Errors
+    /// [`ClassicError::PerSampleCount`] when the balance needs groups and `groups` does not
+    /// hold one per sample, and the errors of [`Classifier::fit`].
+    pub fn fit_balanced<R: AsRef<[f32]>, G: Ord>(
+        x: &[R],
+        y: &[usize],
+        groups: &[G],
+        config: &ClassicConfig,
+        seed: u64,
+    ) -> Result<ClassicModel> {
+        if config.balance == Balance::None {
+            return ClassicModel::fit_with(x, y, None, config, seed);
+        }
+        if y.len() != x.len() {
+            return Err(ClassicError::LabelCountMismatch {
+                n_samples: x.len(),
+                n_labels: y.len(),
+            });
+        }
+        let weights = config.balance.sample_weights(y, groups)?;
+        ClassicModel::fit_with(x, y, Some(&weights), config, seed)
+    }
+
+    /// Fits with explicit per-sample weights (one per sample, finite and > 0), used as given
+    /// (not rescaled; [`Balance::sample_weights`] gives mean 1, which keeps the SVM's `C`
+    /// meaning what it does unweighted). Weights all 1 give the model [`Classifier::fit`]
+    /// gives. The weights themselves are not stored (k-NN excepted, which needs them to vote)
+    /// and `config.balance` is stored as given, not applied: set it to the rule that made the
+    /// weights.
+    ///
+    /// How each classifier uses them:
+    /// - SVM: sample `i`'s dual coefficient is bounded by `C * w_i` in every one-vs-rest
+    ///   machine (libsvm's and scikit-learn's `sample_weight`; weight 2 is the sample twice),
+    ///   and its held-out log-likelihood counts `w_i` times when the temperature is fitted;
+    /// - perceptrons: weighted cross-entropy ([`crate::mlp`]);
+    /// - random forest: weighted bootstrap, or weighted impurity without bootstrap
+    ///   ([`crate::forest`]);
+    /// - k-NN: weighted votes ([`crate::knn`]).
+    ///
+    /// The standardiser is fitted unweighted (as `StandardScaler` in a scikit-learn pipeline
+    /// whose `sample_weight` goes to the classifier only).
+    ///
+    /// # Errors
+    /// [`ClassicError::PerSampleCount`] when `weights` does not hold one per sample,
+    /// [`ClassicError::InvalidWeight`], and the errors of [`Classifier::fit`].
+    pub fn fit_weighted<R: AsRef<[f32]>>(
+        x: &[R],
+        y: &[usize],
+        weights: &[f64],
+        config: &ClassicConfig,
+        seed: u64,
+    ) -> Result<ClassicModel> {
+        ClassicModel::fit_with(x, y, Some(weights), config, seed)
+    }
+
+    /// The common fit: standardiser, then the classifier with the weights (`None`: every
+    /// sample weighs 1, the code path of the unweighted fit).
+    fn fit_with<R: AsRef<[f32]>>(
+        x: &[R],
+        y: &[usize],
+        weights: Option<&[f64]>,
+        config: &ClassicConfig,
+        seed: u64,
+    ) -> Result<ClassicModel> {
+        config.model.validate()?;
+        let n_features = config.features.n_features();
+        let x = Samples::from_rows(x, Some(n_features))?;
+        let n_classes = (!config.class_names.is_empty()).then_some(config.class_names.len());
+        // Label checks come before the standardiser so that an empty set reports as such.
+        let n_classes = crate::samples::check_training(&x, y, n_classes)?;
+        if let Some(w) = weights {
+            check_weights(w, x.n_samples)?;
+        }
+        let standardizer = Standardizer::fit_samples(&x)?.with_clip(config.clip_standardized)?;
+        let z = standardizer.transform_samples(&x);
+        let n = Some(n_classes);
+        let w = weights;
+        let fitted = match &config.model {
+            ModelConfig::Svm(c) => {
+                FittedModel::Svm(SvmModel::fit_samples_weighted(&z, y, w, n, c, seed)?)
+            }
+            ModelConfig::RandomForest(c) => {
+                FittedModel::RandomForest(RandomForest::fit_samples_weighted(&z, y, w, n, c, seed)?)
+            }
+            ModelConfig::Knn(c) => FittedModel::Knn(Knn::fit_samples_weighted(&z, y, w, n, c)?),
+            ModelConfig::Mlp(c) => {
+                FittedModel::Mlp(Mlp::fit_samples_weighted(&z, y, w, n, c, seed)?)
+            }
+        };
+        Ok(ClassicModel {
+            format_version: FORMAT_VERSION,
+            config: config.clone(),
+            seed,
+            n_features,
+            n_classes,
+            standardizer,
+            fitted,
+        })
+    }
+
     /// The configuration it was fitted with.
     pub fn config(&self) -> &ClassicConfig {
         &self.config
@@ -489,39 +608,17 @@ impl Classifier for ClassicModel {
     type Config = ClassicConfig;
 
     /// Checks that every sample has [`FeatureSpec::n_features`] values, fits the standardiser
-    /// on `x`, then the classifier on the standardised `x`.
+    /// on `x`, then the classifier on the standardised `x`. A [`ClassicConfig::balance`] other
+    /// than [`Balance::None`] is applied as by [`ClassicModel::fit_balanced`] without groups,
+    /// so [`Balance::Corpus`] and [`Balance::CorpusClass`] are refused
+    /// ([`ClassicError::PerSampleCount`]): they need [`ClassicModel::fit_balanced`].
     fn fit<R: AsRef<[f32]>>(
         x: &[R],
         y: &[usize],
         config: &ClassicConfig,
         seed: u64,
     ) -> Result<Self> {
-        config.model.validate()?;
-        let n_features = config.features.n_features();
-        let x = Samples::from_rows(x, Some(n_features))?;
-        let n_classes = (!config.class_names.is_empty()).then_some(config.class_names.len());
-        // Label checks come before the standardiser so that an empty set reports as such.
-        let n_classes = crate::samples::check_training(&x, y, n_classes)?;
-        let standardizer = Standardizer::fit_samples(&x)?.with_clip(config.clip_standardized)?;
-        let z = standardizer.transform_samples(&x);
-        let n = Some(n_classes);
-        let fitted = match &config.model {
-            ModelConfig::Svm(c) => FittedModel::Svm(SvmModel::fit_samples(&z, y, n, c, seed)?),
-            ModelConfig::RandomForest(c) => {
-                FittedModel::RandomForest(RandomForest::fit_samples(&z, y, n, c, seed)?)
-            }
-            ModelConfig::Knn(c) => FittedModel::Knn(Knn::fit_samples(&z, y, n, c)?),
-            ModelConfig::Mlp(c) => FittedModel::Mlp(Mlp::fit_samples(&z, y, n, c, seed)?),
-        };
-        Ok(ClassicModel {
-            format_version: FORMAT_VERSION,
-            config: config.clone(),
-            seed,
-            n_features,
-            n_classes,
-            standardizer,
-            fitted,
-        })
+        ClassicModel::fit_balanced::<R, u32>(x, y, &[], config, seed)
     }
 
     fn n_features(&self) -> usize {

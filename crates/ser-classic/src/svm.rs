@@ -187,15 +187,37 @@ impl SvmModel {
         config: &SvmConfig,
         seed: u64,
     ) -> Result<SvmModel> {
+        SvmModel::fit_samples_weighted(x, y, None, n_classes, config, seed)
+    }
+
+    /// Fits with per-sample weights (checked by the caller: one per sample, finite, > 0):
+    /// sample `i`'s dual coefficient is bounded by `C * w_i` in every machine and its held-out
+    /// negative log-likelihood counts `w_i` times in the temperature fit. `None` is weight 1
+    /// everywhere.
+    pub(crate) fn fit_samples_weighted(
+        x: &Samples,
+        y: &[usize],
+        weights: Option<&[f64]>,
+        n_classes: Option<usize>,
+        config: &SvmConfig,
+        seed: u64,
+    ) -> Result<SvmModel> {
         config.validate()?;
         let n_classes = check_training(x, y, n_classes)?;
         let gamma = match config.gamma {
             Gamma::Value(g) => g,
             Gamma::Scale => scale_gamma(x),
         };
+        // libsvm's per-sample penalty (scikit-learn's `sample_weight`): C_i = C * w_i.
+        let bounds: Vec<f64> = match weights {
+            Some(w) => w.iter().map(|w| config.c * w).collect(),
+            None => vec![config.c; x.n_samples],
+        };
         let kernel = Kernel::rbf(x, gamma);
-        let temperature = fit_temperature(x, &kernel, y, n_classes, config, gamma, seed);
-        let mut model = fit_one_vs_rest(x, &kernel, y, n_classes, config, gamma);
+        let temperature = fit_temperature(
+            x, &kernel, y, &bounds, weights, n_classes, config, gamma, seed,
+        );
+        let mut model = fit_one_vs_rest(x, &kernel, y, &bounds, n_classes, config, gamma);
         model.temperature = temperature;
         Ok(model)
     }
@@ -373,11 +395,13 @@ impl Kernel {
     }
 }
 
-/// Fits one machine per class on `x` (whose kernel matrix is `kernel`).
+/// Fits one machine per class on `x` (whose kernel matrix is `kernel`), sample `i`'s dual
+/// coefficient bounded by `bounds[i]` (`C * w_i`) in each.
 fn fit_one_vs_rest(
     x: &Samples,
     kernel: &Kernel,
     y: &[usize],
+    bounds: &[f64],
     n_classes: usize,
     config: &SvmConfig,
     gamma: f64,
@@ -386,7 +410,7 @@ fn fit_one_vs_rest(
         .into_par_iter()
         .map(|class| {
             let positive: Vec<bool> = y.iter().map(|&l| l == class).collect();
-            let (coef, rho) = solve_c_svc(kernel, &positive, config.c, config.tol);
+            let (coef, rho) = solve_c_svc(kernel, &positive, bounds, config.tol);
             let (support, coef) = coef
                 .into_iter()
                 .enumerate()
@@ -509,12 +533,14 @@ pub(crate) mod pool_codec {
 const TAU: f64 = 1e-12;
 
 /// C-SVC dual by SMO (libsvm's `Solver` without shrinking): minimises
-/// `1/2 a'Qa - sum(a)` subject to `y'a = 0`, `0 <= a <= C`, with `Q_ij = y_i y_j K_ij`.
+/// `1/2 a'Qa - sum(a)` subject to `y'a = 0`, `0 <= a_i <= C_i`, with `Q_ij = y_i y_j K_ij`
+/// and the per-sample bounds `C_i = bounds[i]` (libsvm's `get_C(i)`: `C` times the sample's
+/// weight; a sample of bound `2C` is the same problem as two copies of it at `C`).
 ///
 /// Returns the signed coefficients `y_i a_i` (zero for non-support vectors) and `rho`, so that
 /// `f(x) = sum_i y_i a_i K(x_i, x) - rho`. Stops when the maximal KKT violation is below `tol`
 /// or after libsvm's iteration cap (`max(10^7, 100 n)`), returning the current iterate.
-fn solve_c_svc(kernel: &Kernel, positive: &[bool], c: f64, tol: f64) -> (Vec<f64>, f64) {
+fn solve_c_svc(kernel: &Kernel, positive: &[bool], bounds: &[f64], tol: f64) -> (Vec<f64>, f64) {
     let n = kernel.n;
     let y: Vec<f64> = positive
         .iter()
@@ -524,7 +550,7 @@ fn solve_c_svc(kernel: &Kernel, positive: &[bool], c: f64, tol: f64) -> (Vec<f64
     // Gradient of the objective: Q a - 1.
     let mut grad = vec![-1.0f64; n];
     let diag: Vec<f64> = (0..n).map(|i| f64::from(kernel.row(i)[i])).collect();
-    let upper = |a: f64| a >= c;
+    let upper = |t: usize, a: f64| a >= bounds[t];
     let lower = |a: f64| a <= 0.0;
     let max_iterations = (100 * n).max(10_000_000);
     for _ in 0..max_iterations {
@@ -533,7 +559,7 @@ fn solve_c_svc(kernel: &Kernel, positive: &[bool], c: f64, tol: f64) -> (Vec<f64
         let mut i_sel = None;
         for t in 0..n {
             let can_go_up = if y[t] > 0.0 {
-                !upper(alpha[t])
+                !upper(t, alpha[t])
             } else {
                 !lower(alpha[t])
             };
@@ -552,7 +578,7 @@ fn solve_c_svc(kernel: &Kernel, positive: &[bool], c: f64, tol: f64) -> (Vec<f64
             let can_go_down = if y[t] > 0.0 {
                 !lower(alpha[t])
             } else {
-                !upper(alpha[t])
+                !upper(t, alpha[t])
             };
             if !can_go_down {
                 continue;
@@ -573,7 +599,9 @@ fn solve_c_svc(kernel: &Kernel, positive: &[bool], c: f64, tol: f64) -> (Vec<f64
         if g_max + g_max2 < tol {
             break;
         }
-        // Analytic update of (a_i, a_j) along the constraint, clipped to the box.
+        // Analytic update of (a_i, a_j) along the constraint, clipped to the box (libsvm's
+        // `Solver::Solve`, with its per-sample bounds).
+        let (c_i, c_j) = (bounds[i], bounds[j]);
         let k_ij = f64::from(k_i[j]);
         let q_ij = y[i] * y[j] * k_ij;
         let (old_i, old_j) = (alpha[i], alpha[j]);
@@ -592,14 +620,14 @@ fn solve_c_svc(kernel: &Kernel, positive: &[bool], c: f64, tol: f64) -> (Vec<f64
                 alpha[i] = 0.0;
                 alpha[j] = -diff;
             }
-            if diff > 0.0 {
-                if alpha[i] > c {
-                    alpha[i] = c;
-                    alpha[j] = c - diff;
+            if diff > c_i - c_j {
+                if alpha[i] > c_i {
+                    alpha[i] = c_i;
+                    alpha[j] = c_i - diff;
                 }
-            } else if alpha[j] > c {
-                alpha[j] = c;
-                alpha[i] = c + diff;
+            } else if alpha[j] > c_j {
+                alpha[j] = c_j;
+                alpha[i] = c_j + diff;
             }
         } else {
             let quad = diag[i] + diag[j] - 2.0 * q_ij;
@@ -607,19 +635,19 @@ fn solve_c_svc(kernel: &Kernel, positive: &[bool], c: f64, tol: f64) -> (Vec<f64
             let sum = alpha[i] + alpha[j];
             alpha[i] -= delta;
             alpha[j] += delta;
-            if sum > c {
-                if alpha[i] > c {
-                    alpha[i] = c;
-                    alpha[j] = sum - c;
+            if sum > c_i {
+                if alpha[i] > c_i {
+                    alpha[i] = c_i;
+                    alpha[j] = sum - c_i;
                 }
             } else if alpha[j] < 0.0 {
                 alpha[j] = 0.0;
                 alpha[i] = sum;
             }
-            if sum > c {
-                if alpha[j] > c {
-                    alpha[j] = c;
-                    alpha[i] = sum - c;
+            if sum > c_j {
+                if alpha[j] > c_j {
+                    alpha[j] = c_j;
+                    alpha[i] = sum - c_j;
                 }
             } else if alpha[i] < 0.0 {
                 alpha[i] = 0.0;
@@ -637,7 +665,7 @@ fn solve_c_svc(kernel: &Kernel, positive: &[bool], c: f64, tol: f64) -> (Vec<f64
     let (mut n_free, mut sum_free) = (0usize, 0.0f64);
     for t in 0..n {
         let yg = y[t] * grad[t];
-        let at_upper = upper(alpha[t]);
+        let at_upper = upper(t, alpha[t]);
         if at_upper || lower(alpha[t]) {
             // At C with y = -1 or at 0 with y = +1, y G bounds rho from above.
             if (at_upper && y[t] < 0.0) || (!at_upper && y[t] > 0.0) {
@@ -660,10 +688,15 @@ fn solve_c_svc(kernel: &Kernel, positive: &[bool], c: f64, tol: f64) -> (Vec<f64
 }
 
 /// The softmax temperature from held-out decision values of stratified internal folds, or 1.
+/// Each fold's machines keep their samples' bounds; each held-out sample's log-likelihood
+/// counts its weight (1 without weights).
+#[allow(clippy::too_many_arguments)]
 fn fit_temperature(
     x: &Samples,
     kernel: &Kernel,
     y: &[usize],
+    bounds: &[f64],
+    weights: Option<&[f64]>,
     n_classes: usize,
     config: &SvmConfig,
     gamma: f64,
@@ -680,10 +713,12 @@ fn fit_temperature(
             let train: Vec<usize> = (0..x.n_samples).filter(|&i| fold_of[i] != fold).collect();
             let test: Vec<usize> = (0..x.n_samples).filter(|&i| fold_of[i] == fold).collect();
             let train_y: Vec<usize> = train.iter().map(|&i| y[i]).collect();
+            let train_bounds: Vec<f64> = train.iter().map(|&i| bounds[i]).collect();
             let model = fit_one_vs_rest(
                 &x.select(&train),
                 &kernel.restrict(&train),
                 &train_y,
+                &train_bounds,
                 n_classes,
                 config,
                 gamma,
@@ -692,8 +727,16 @@ fn fit_temperature(
             test.iter().map(|&i| y[i]).zip(decisions).collect()
         })
         .collect();
+    // The weights in the order of `pairs` (fold by fold, samples ascending within a fold).
+    let fold_of = &fold_of;
+    let pair_weights: Option<Vec<f64>> = weights.map(|w| {
+        (0..k)
+            .flat_map(|fold| (0..x.n_samples).filter(move |&i| fold_of[i] == fold))
+            .map(|i| w[i])
+            .collect()
+    });
     let pairs: Vec<(usize, Vec<f64>)> = held_out.into_iter().flatten().collect();
-    1.0 / best_inverse_temperature(&pairs)
+    1.0 / best_inverse_temperature(&pairs, pair_weights.as_deref())
 }
 
 /// Fold of each sample: each class's samples are shuffled, then dealt round-robin.
@@ -709,28 +752,33 @@ fn stratified_folds(y: &[usize], n_classes: usize, k: usize, seed: u64) -> Vec<u
     fold_of
 }
 
-/// Mean negative log-likelihood of the labels under `softmax(s * f)`.
-fn softmax_nll(pairs: &[(usize, Vec<f64>)], s: f64) -> f64 {
-    let total: f64 = pairs
-        .iter()
-        .map(|(label, f)| {
-            let max = f.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let lse = f.iter().map(|v| (s * (v - max)).exp()).sum::<f64>().ln();
-            lse - s * (f[*label] - max)
-        })
-        .sum();
-    total / pairs.len().max(1) as f64
+/// Mean negative log-likelihood of the labels under `softmax(s * f)`, each pair weighted by
+/// `weights` (the weighted mean) when given.
+fn softmax_nll(pairs: &[(usize, Vec<f64>)], weights: Option<&[f64]>, s: f64) -> f64 {
+    let nll = |(label, f): &(usize, Vec<f64>)| {
+        let max = f.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let lse = f.iter().map(|v| (s * (v - max)).exp()).sum::<f64>().ln();
+        lse - s * (f[*label] - max)
+    };
+    match weights {
+        None => pairs.iter().map(nll).sum::<f64>() / pairs.len().max(1) as f64,
+        Some(w) => {
+            let total: f64 = pairs.iter().zip(w).map(|(p, w)| w * nll(p)).sum();
+            let weight: f64 = w.iter().sum();
+            if weight > 0.0 { total / weight } else { 0.0 }
+        }
+    }
 }
 
 /// The inverse temperature minimising [`softmax_nll`], by golden-section search on `ln s`
 /// (the NLL is convex in `s`, hence unimodal in `ln s`) within [`INVERSE_TEMPERATURE_RANGE`].
-fn best_inverse_temperature(pairs: &[(usize, Vec<f64>)]) -> f64 {
+fn best_inverse_temperature(pairs: &[(usize, Vec<f64>)], weights: Option<&[f64]>) -> f64 {
     let inv_phi = (5f64.sqrt() - 1.0) / 2.0;
     let (mut lo, mut hi) = (
         INVERSE_TEMPERATURE_RANGE.0.ln(),
         INVERSE_TEMPERATURE_RANGE.1.ln(),
     );
-    let nll = |t: f64| softmax_nll(pairs, t.exp());
+    let nll = |t: f64| softmax_nll(pairs, weights, t.exp());
     let mut a = hi - inv_phi * (hi - lo);
     let mut b = lo + inv_phi * (hi - lo);
     let (mut fa, mut fb) = (nll(a), nll(b));
@@ -795,8 +843,13 @@ mod tests {
             (0, vec![0.5, -0.5]),
             (1, vec![0.5, -0.5]),
         ];
-        let s = best_inverse_temperature(&pairs);
+        let s = best_inverse_temperature(&pairs, None);
         assert!((s - 3f64.ln()).abs() < 1e-6, "{s}");
+        // Weights 1 change nothing; the last pair at weight 3 is the margins +1 (3x) and
+        // -1 (3x): the optimum is the smallest inverse temperature searched.
+        assert_eq!(best_inverse_temperature(&pairs, Some(&[1.0; 4])), s);
+        let flat = best_inverse_temperature(&pairs, Some(&[1.0, 1.0, 1.0, 3.0]));
+        assert!((flat - INVERSE_TEMPERATURE_RANGE.0).abs() < 1e-6, "{flat}");
     }
 
     #[test]
@@ -817,7 +870,7 @@ mod tests {
         let kernel = Kernel::rbf(&x, gamma);
         let k12 = (-gamma).exp();
         assert!((f64::from(kernel.row(0)[1]) - k12).abs() < 1e-7);
-        let (coef, rho) = solve_c_svc(&kernel, &[true, false], 1e3, 1e-9);
+        let (coef, rho) = solve_c_svc(&kernel, &[true, false], &[1e3; 2], 1e-9);
         let a = 1.0 / (1.0 - k12);
         assert!(
             (coef[0] - a).abs() < 1e-5 && (coef[1] + a).abs() < 1e-5,
@@ -825,8 +878,104 @@ mod tests {
         );
         assert!(rho.abs() < 1e-6);
         // With C below that, both sit at the bound.
-        let (coef, _) = solve_c_svc(&kernel, &[true, false], 0.5, 1e-9);
+        let (coef, _) = solve_c_svc(&kernel, &[true, false], &[0.5; 2], 1e-9);
         assert_eq!(coef, vec![0.5, -0.5]);
+        // Per-sample bounds: the sum constraint holds both at the smaller bound.
+        let (coef, _) = solve_c_svc(&kernel, &[true, false], &[0.5, 2.0], 1e-9);
+        assert_eq!(coef, vec![0.5, -0.5]);
+    }
+
+    /// Two overlapping 2-d classes and a third beside them, `n` samples.
+    fn overlapping(n: usize, seed: u64) -> (Vec<Vec<f32>>, Vec<usize>) {
+        let mut rng = SplitMix64::for_stream(seed, 0);
+        let mut uniform = || (rng.next_u64() >> 40) as f32 / (1u64 << 24) as f32;
+        let mut rows = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..n {
+            let class = i % 3;
+            rows.push(vec![
+                class as f32 * 0.6 + 1.5 * uniform(),
+                (class == 2) as u8 as f32 + 1.5 * uniform(),
+            ]);
+            y.push(class);
+        }
+        (rows, y)
+    }
+
+    #[test]
+    fn weight_two_is_the_sample_twice() {
+        let (rows, y) = overlapping(45, 11);
+        // A fixed gamma: "scale" would see the duplicates.
+        let config = SvmConfig {
+            gamma: Gamma::Value(0.7),
+            calibration_folds: 0,
+            half_precision: false,
+            tol: 1e-9,
+            ..SvmConfig::default()
+        };
+        let twice = [3, 10, 17, 30, 44];
+        let mut weights = vec![1.0; rows.len()];
+        let (mut dup_rows, mut dup_y) = (rows.clone(), y.clone());
+        for &i in &twice {
+            weights[i] = 2.0;
+            dup_rows.push(rows[i].clone());
+            dup_y.push(y[i]);
+        }
+        let x = Samples::from_rows(&rows, None).unwrap();
+        let weighted =
+            SvmModel::fit_samples_weighted(&x, &y, Some(&weights), None, &config, 0).unwrap();
+        let dup = Samples::from_rows(&dup_rows, None).unwrap();
+        let duplicated = SvmModel::fit_samples(&dup, &dup_y, None, &config, 0).unwrap();
+        let plain = SvmModel::fit_samples(&x, &y, None, &config, 0).unwrap();
+        let (grid, _) = overlapping(200, 12);
+        let a = weighted.decision_function(&grid).unwrap();
+        let b = duplicated.decision_function(&grid).unwrap();
+        let c = plain.decision_function(&grid).unwrap();
+        let max_diff = |p: &[Vec<f64>], q: &[Vec<f64>]| {
+            p.iter()
+                .flatten()
+                .zip(q.iter().flatten())
+                .map(|(u, v)| (u - v).abs())
+                .fold(0.0f64, f64::max)
+        };
+        assert!(
+            max_diff(&a, &b) < 1e-6,
+            "weighted vs duplicated: {}",
+            max_diff(&a, &b)
+        );
+        // ... and the weights matter.
+        assert!(
+            max_diff(&a, &c) > 1e-2,
+            "weighted vs plain: {}",
+            max_diff(&a, &c)
+        );
+        // The dual coefficients respect their own bounds C * w_i.
+        for m in &weighted.machines {
+            assert!(m.coef.iter().sum::<f64>().abs() < 1e-9);
+        }
+        let gamma = 0.7;
+        let kernel = Kernel::rbf(&x, gamma);
+        let bounds: Vec<f64> = weights.iter().map(|w| config.c * w).collect();
+        let positive: Vec<bool> = y.iter().map(|&l| l == 0).collect();
+        let (coef, _) = solve_c_svc(&kernel, &positive, &bounds, 1e-9);
+        assert!(coef.iter().zip(&bounds).all(|(a, b)| a.abs() <= b + 1e-12));
+        assert!(
+            twice.iter().any(|&i| coef[i].abs() > config.c + 1e-6),
+            "no doubled sample above C: {coef:?}"
+        );
+    }
+
+    #[test]
+    fn weights_of_one_are_the_unweighted_fit() {
+        let (rows, y) = overlapping(60, 13);
+        let x = Samples::from_rows(&rows, None).unwrap();
+        let config = SvmConfig::default();
+        let plain = SvmModel::fit_samples(&x, &y, None, &config, 5).unwrap();
+        let ones = vec![1.0; rows.len()];
+        let weighted =
+            SvmModel::fit_samples_weighted(&x, &y, Some(&ones), None, &config, 5).unwrap();
+        assert_eq!(plain, weighted);
+        assert_ne!(plain.temperature, 1.0);
     }
 
     #[test]
@@ -883,7 +1032,7 @@ mod tests {
         let config = SvmConfig::default();
         let gamma = scale_gamma(&x);
         let kernel = Kernel::rbf(&x, gamma);
-        let model = fit_one_vs_rest(&x, &kernel, &y, 3, &config, gamma);
+        let model = fit_one_vs_rest(&x, &kernel, &y, &[config.c; 60], 3, &config, gamma);
         assert!(model.validate().is_ok());
         let n_support: usize = model.machines.iter().map(|m| m.support.len()).sum();
         assert!(model.n_support_vectors() <= n_support.min(60));

@@ -5,6 +5,12 @@
 //! what the outer evaluation rewards: unweighted average recall (UAR) on unseen voices
 //! (grid search with `GroupKFold`, as `sklearn.model_selection.GridSearchCV(SVC(),
 //! {"C": grid}, cv=GroupKFold(k), scoring="balanced_accuracy")`).
+//!
+//! With a [`ClassicConfig::balance`], every inner fit is weighted by the same rule, its weights
+//! made afresh from the inner training side (labels and corpora) by
+//! [`ClassicModel::fit_balanced`], just as the final fit makes them from the whole training
+//! set, so the chosen `C` is chosen for the weighted problem. The score stays the plain UAR of
+//! the held-out speakers (every class counts the same, whatever the weights).
 
 use std::collections::BTreeSet;
 
@@ -51,6 +57,9 @@ fn uar(truth: &[usize], predicted: &[usize], n_classes: usize) -> f64 {
 /// dealt to the folds in turn). `config` must hold an SVM; its other settings are kept, and
 /// probability calibration is skipped (it does not change the predicted class).
 ///
+/// A [`ClassicConfig::balance`] that needs no corpora ([`crate::Balance::Class`]) weights
+/// every inner fit; one that does is refused: use [`select_svm_c_balanced`].
+///
 /// # Errors
 /// [`ClassicError::InvalidConfig`] for a non-SVM model, an empty or non-positive grid, fewer
 /// than 2 folds or fewer groups than folds; [`ClassicError::LabelCountMismatch`] when `y` or
@@ -59,6 +68,30 @@ pub fn select_svm_c<R: AsRef<[f32]>, S: AsRef<str>>(
     x: &[R],
     y: &[usize],
     groups: &[S],
+    config: &ClassicConfig,
+    grid: &[f64],
+    n_folds: usize,
+    seed: u64,
+) -> Result<CSelection> {
+    select_svm_c_balanced::<R, S, u32>(x, y, groups, &[], config, grid, n_folds, seed)
+}
+
+/// [`select_svm_c`] with the corpus of each sample (`corpora[i]`, any ordered id), so that
+/// every inner fit is weighted by [`ClassicConfig::balance`] as
+/// [`ClassicModel::fit_balanced`] weights the final one, the weights made from the inner
+/// training side's labels and corpora. `corpora` may be empty when the balance does not use
+/// them ([`crate::Balance::uses_groups`]). The folds are still made of whole speakers
+/// (`groups`).
+///
+/// # Errors
+/// As [`select_svm_c`], and [`ClassicError::PerSampleCount`] when the balance uses corpora
+/// and `corpora` does not hold one per sample.
+#[allow(clippy::too_many_arguments)]
+pub fn select_svm_c_balanced<R: AsRef<[f32]>, S: AsRef<str>, G: Ord>(
+    x: &[R],
+    y: &[usize],
+    groups: &[S],
+    corpora: &[G],
     config: &ClassicConfig,
     grid: &[f64],
     n_folds: usize,
@@ -85,6 +118,14 @@ pub fn select_svm_c<R: AsRef<[f32]>, S: AsRef<str>>(
                 n_labels: n,
             });
         }
+    }
+    let use_corpora = config.balance.uses_groups();
+    if use_corpora && corpora.len() != x.len() {
+        return Err(ClassicError::PerSampleCount {
+            what: "corpus ids",
+            n_samples: x.len(),
+            got: corpora.len(),
+        });
     }
     let speakers: Vec<&str> = groups
         .iter()
@@ -117,16 +158,21 @@ pub fn select_svm_c<R: AsRef<[f32]>, S: AsRef<str>>(
         for fold in 0..n_folds {
             let (mut train_x, mut train_y, mut val_x, mut val_y) =
                 (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-            for ((row, &label), &f) in x.iter().zip(y).zip(&folds) {
+            let mut train_corpora: Vec<&G> = Vec::new();
+            for (i, ((row, &label), &f)) in x.iter().zip(y).zip(&folds).enumerate() {
                 if f == fold {
                     val_x.push(row.as_ref());
                     val_y.push(label);
                 } else {
                     train_x.push(row.as_ref());
                     train_y.push(label);
+                    if use_corpora {
+                        train_corpora.push(&corpora[i]);
+                    }
                 }
             }
-            let model = ClassicModel::fit(&train_x, &train_y, &candidate, seed)?;
+            let model =
+                ClassicModel::fit_balanced(&train_x, &train_y, &train_corpora, &candidate, seed)?;
             let predicted = model.predict(&val_x)?;
             total += uar(&val_y, &predicted, n_classes);
         }

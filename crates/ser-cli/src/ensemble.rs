@@ -174,6 +174,12 @@ impl Ensemble {
             .collect()
     }
 
+    /// Every member's classifier and run description, in input order (for adaptation, which
+    /// adapts each member's part of the input by that member's rule).
+    pub(crate) fn member_classifiers(&self) -> impl Iterator<Item = (&Classifier, &RunInfo)> {
+        self.members.iter().map(|m| (&m.classifier, &m.info))
+    }
+
     /// The concatenated inputs of every member for one extracted matrix.
     pub fn prepare(&self, matrix: &FeatureMatrix) -> Result<Vec<f32>> {
         let mut input = Vec::with_capacity(self.members.iter().map(|m| m.input_len).sum());
@@ -333,7 +339,7 @@ pub fn create(
                 Some("label map")
             } else if info.feature_config != first.feature_config {
                 Some("feature extraction")
-            } else if info.data_dir != first.data_dir || info.test_data_dir != first.test_data_dir {
+            } else if info.corpus_dirs() != first.corpus_dirs() {
                 Some("corpus")
             } else {
                 None

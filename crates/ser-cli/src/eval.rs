@@ -7,23 +7,48 @@
 //! |---|---|
 //! | `metrics.json` | [`MetricsFile::Fold`]: the `ser-metrics` report plus model, protocol, fold, leak warning |
 //! | `report.txt` | the classification report (sklearn layout) |
-//! | `predictions.csv` | path, true label, predicted label, one probability column per class |
+//! | `predictions.csv` | path, true label, predicted label, one probability column per class; per corpus, a last column `corpus` (`ravdess`, `emodb`, `tess`) |
 //! | `confusion_matrix.{png,svg}`, `roc.{png,svg}`, `training_curves.{png,svg}` | plots |
+//! | `per-corpus.csv` | per corpus only: `corpus,n_clips,accuracy,uar,macro_f1,n_classes,classes` (`classes`: `;`-separated, those UAR and macro-F1 average over) |
+//! | `confusion_matrix-<corpus>.{png,svg}` | per corpus only: the confusion matrix of that corpus's test clips |
+//!
+//! An evaluation is **per corpus** when the evaluated corpus is [`CorpusKind::Mixed`] (several
+//! corpus folders combined, e.g. a cross-corpus run) or its test side spans several corpora:
+//! `metrics.json` then also holds `per_corpus` ([`CorpusMetrics`] of each corpus on the test
+//! side, see [`per_corpus_metrics`]), `report.txt` and the summary a line per corpus. A
+//! single-corpus evaluation has none of these: its files are unchanged.
 //!
 //! A k-fold parent folder (holding `fold-N/` run folders) additionally gets the aggregate:
 //! `metrics.json` ([`MetricsFile::CrossValidation`]: per-fold reports, mean ± population std,
-//! pooled report), `report.txt`, and pooled `confusion_matrix` and `roc` plots.
+//! pooled report), `report.txt`, and pooled `confusion_matrix` and `roc` plots; per corpus also
+//! `per_corpus` in `metrics.json` ([`CorpusAggregate`]: mean ± population std over the folds
+//! that test the corpus, and the pooled figures of all its test clips), `per-corpus.csv`
+//! (`corpus,n_folds,accuracy_mean,accuracy_std,uar_mean,uar_std,macro_f1_mean,macro_f1_std,`
+//! `pooled_n_clips,pooled_accuracy,pooled_uar,pooled_macro_f1,n_classes,classes`) and pooled
+//! `confusion_matrix-<corpus>` plots.
 //!
-//! [`compare`] writes `comparison.md`, `comparison.csv` and `comparison.{png,svg}`.
+//! [`compare`] writes `comparison.md`, `comparison.csv` and `comparison.{png,svg}`; the last
+//! column of the tables is the UAR of each corpus (mean over the folds testing it), empty for
+//! single-corpus runs.
 //! Every file is written atomically.
+//!
+//! An adapted evaluation (`ser-eval --adapt`, [`EvalOptions::adapt`]: each test speaker's inputs
+//! standardised with that speaker's statistics, labels unused, see [`crate::adapt`]) writes the
+//! same files into the `adapted/` sub-folder of every evaluated folder instead, and
+//! `adaptation.json` ([`crate::adapt::Adaptation`]) beside each fold's; the plain evaluation is
+//! left as it is.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use ser_data::{BuildOptions, Dataset, LabelMap};
+use ser_data::{BuildOptions, CorpusKind, Dataset, LabelMap};
 use ser_features::FeatureConfig;
-use ser_metrics::{CrossValidationReport, FoldPredictions, Report, Scores};
+use ser_metrics::{
+    ClassScores, ConfusionMatrix, CrossValidationReport, FoldPredictions, Report, Scores,
+    macro_average,
+};
 use ser_plot::{MeanStd, ModelComparison, ModelScores, OutputPaths, TrainingHistory};
 use ser_trainer::run::HISTORY_FILE;
 use serde::{Deserialize, Serialize};
@@ -36,8 +61,10 @@ pub const METRICS_FILE: &str = "metrics.json";
 pub const REPORT_FILE: &str = "report.txt";
 /// Per-utterance predictions file name.
 pub const PREDICTIONS_FILE: &str = "predictions.csv";
-/// Stem of the confusion-matrix plot.
+/// Stem of the confusion-matrix plot (`confusion_matrix-<corpus>` per corpus).
 pub const CONFUSION_STEM: &str = "confusion_matrix";
+/// Per-corpus figures of a multi-corpus evaluation (fold and k-fold parent folders).
+pub const PER_CORPUS_FILE: &str = "per-corpus.csv";
 /// Stem of the ROC plot.
 pub const ROC_STEM: &str = "roc";
 /// Stem of the training-curves plot.
@@ -54,6 +81,10 @@ pub struct EvalOptions {
     pub cache_dir: Option<PathBuf>,
     /// Report feature-extraction progress on stderr.
     pub progress: bool,
+    /// Adapt the test side to itself, per test speaker and without labels (`ser-eval
+    /// --adapt`, see [`crate::adapt`]); the outputs then go to the `adapted/` sub-folder of
+    /// each evaluated folder ([`crate::adapt::ADAPTED_DIR`]), beside the plain evaluation.
+    pub adapt: bool,
 }
 
 impl Default for EvalOptions {
@@ -63,6 +94,7 @@ impl Default for EvalOptions {
         EvalOptions {
             cache_dir: build.cache_dir,
             progress: build.progress,
+            adapt: false,
         }
     }
 }
@@ -120,6 +152,10 @@ pub struct FoldMetrics {
     pub epochs: usize,
     /// Every metric of the test side.
     pub report: Report,
+    /// The figures of each corpus on the test side, for an evaluation of several corpora
+    /// ([`per_corpus_metrics`]); absent for a single corpus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_corpus: Option<Vec<CorpusMetrics>>,
 }
 
 /// Content of `metrics.json` of a k-fold parent folder.
@@ -138,6 +174,225 @@ pub struct CrossValidationMetrics {
     pub fold_training_time_s: Vec<Option<f64>>,
     /// Per-fold reports, mean ± population std, pooled report.
     pub cross_validation: CrossValidationReport,
+    /// Each corpus on the test side of some fold, over its folds and pooled, for an evaluation
+    /// of several corpora ([`aggregate_per_corpus`]); absent for a single corpus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_corpus: Option<Vec<CorpusAggregate>>,
+}
+
+/// The figures of the test clips of one corpus, in an evaluation of several corpora.
+///
+/// All of them are the `ser-metrics` implementations applied to the confusion matrix of this
+/// corpus's clips alone, over the run's whole label map:
+///
+/// - `accuracy`: clips predicted correctly / clips of the corpus.
+/// - `uar`: [`ser_metrics::unweighted_average_recall`] (the one UAR of the workspace, as in
+///   [`Report::uar`]): the mean recall over the classes that occur in **this corpus's ground
+///   truth** only. A class of the label map that the corpus lacks (TESS has no `calm`, EmoDB no
+///   `surprised`) has no recall and is skipped, not counted as 0; a clip predicted as such a
+///   class still counts, as a miss of its true class.
+/// - `macro_f1`: [`ser_metrics::macro_average`] of the F1 scores of the same classes (listed in
+///   `classes`), for the same reason (sklearn's macro average over the whole label map would
+///   count each absent class as an F1 of 0).
+///
+/// When a corpus has every class of the label map, these equal the [`Report`]'s accuracy, UAR
+/// and macro-F1 of its clips.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CorpusMetrics {
+    /// The corpus.
+    pub corpus: CorpusKind,
+    /// Test clips of the corpus.
+    pub n_clips: u64,
+    /// Fraction of them predicted correctly.
+    pub accuracy: f64,
+    /// Unweighted average recall over the classes in `classes`.
+    pub uar: f64,
+    /// Mean F1 over the classes in `classes`.
+    pub macro_f1: f64,
+    /// The classes of the label map that occur in the corpus's ground truth, in label-map
+    /// order: those `uar` and `macro_f1` average over.
+    pub classes: Vec<String>,
+    /// Counts, `confusion_matrix[true][predicted]`, over the run's label map (the rows of the
+    /// classes the corpus lacks are zeros).
+    pub confusion_matrix: ConfusionMatrix,
+}
+
+impl CorpusMetrics {
+    /// The figures of one corpus from the confusion matrix of its clips over `class_names` (the
+    /// run's label map).
+    ///
+    /// # Errors
+    /// Those of [`Report::from_confusion`]: names that do not fit the matrix, an empty matrix.
+    pub fn from_confusion<S: AsRef<str>>(
+        corpus: CorpusKind,
+        confusion_matrix: ConfusionMatrix,
+        class_names: &[S],
+    ) -> Result<CorpusMetrics> {
+        let report = Report::from_confusion(confusion_matrix, class_names)
+            .with_context(|| format!("cannot compute the metrics of the {corpus} test clips"))?;
+        let (classes, present): (Vec<String>, Vec<ClassScores>) = report
+            .per_class
+            .iter()
+            .filter(|(_, s)| s.support > 0)
+            .map(|(name, s)| (name.to_owned(), *s))
+            .unzip();
+        Ok(CorpusMetrics {
+            corpus,
+            n_clips: report.n_samples,
+            accuracy: report.accuracy,
+            uar: report.uar,
+            macro_f1: macro_average(&present).f1,
+            classes,
+            confusion_matrix: report.confusion_matrix,
+        })
+    }
+
+    /// Accuracy, UAR and macro-F1.
+    pub fn scalars(&self) -> CorpusScalars {
+        CorpusScalars {
+            accuracy: self.accuracy,
+            uar: self.uar,
+            macro_f1: self.macro_f1,
+        }
+    }
+}
+
+/// Accuracy, UAR and macro-F1 of one corpus (see [`CorpusMetrics`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct CorpusScalars {
+    /// Accuracy.
+    pub accuracy: f64,
+    /// UAR over the corpus's classes.
+    pub uar: f64,
+    /// Macro-F1 over the corpus's classes.
+    pub macro_f1: f64,
+}
+
+/// One corpus over the folds of a k-fold evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CorpusAggregate {
+    /// The corpus.
+    pub corpus: CorpusKind,
+    /// The folds (1-based) whose test side holds clips of the corpus: those behind `mean` and
+    /// `std`.
+    pub folds: Vec<usize>,
+    /// Mean of the per-fold figures over those folds.
+    pub mean: CorpusScalars,
+    /// Population standard deviation (`ddof = 0`, as the rest of the aggregate) over them.
+    pub std: CorpusScalars,
+    /// The figures of all the corpus's test clips of those folds together (the sum of their
+    /// confusion matrices).
+    pub pooled: CorpusMetrics,
+}
+
+/// The per-corpus figures of a test side: one [`CorpusMetrics`] per corpus present, in
+/// [`CorpusKind`] order. `None` for a single-corpus evaluation: `mixed` (the evaluated corpus is
+/// [`CorpusKind::Mixed`]) is false and every clip comes from the same corpus.
+///
+/// `corpora`, `y_true` and `y_pred` hold one entry per test clip; labels index `class_names`.
+///
+/// # Errors
+/// Lengths that differ, labels out of range.
+pub fn per_corpus_metrics<S: AsRef<str>>(
+    mixed: bool,
+    corpora: &[CorpusKind],
+    y_true: &[usize],
+    y_pred: &[usize],
+    class_names: &[S],
+) -> Result<Option<Vec<CorpusMetrics>>> {
+    if corpora.len() != y_true.len() || y_true.len() != y_pred.len() {
+        bail!(
+            "per-corpus metrics of {} corpus names, {} true labels and {} predictions",
+            corpora.len(),
+            y_true.len(),
+            y_pred.len()
+        );
+    }
+    let mut kinds = corpora.to_vec();
+    kinds.sort_unstable();
+    kinds.dedup();
+    if !mixed && kinds.len() < 2 {
+        return Ok(None);
+    }
+    kinds
+        .into_iter()
+        .map(|kind| {
+            let (truth, predicted): (Vec<usize>, Vec<usize>) = corpora
+                .iter()
+                .zip(y_true.iter().zip(y_pred))
+                .filter(|(c, _)| **c == kind)
+                .map(|(_, (&t, &p))| (t, p))
+                .unzip();
+            let cm = ConfusionMatrix::from_labels(&truth, &predicted, class_names.len())
+                .with_context(|| format!("cannot count the {kind} test clips"))?;
+            CorpusMetrics::from_confusion(kind, cm, class_names)
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
+}
+
+/// Aggregates per-corpus figures over folds, given `(fold, its per-corpus figures)` for every
+/// evaluated fold (1-based): for each corpus, the mean ± population std over the folds that
+/// test it and the pooled figures of all its clips, in [`CorpusKind`] order.
+///
+/// # Errors
+/// Confusion matrices or class names of different sizes.
+pub fn aggregate_per_corpus<S: AsRef<str>>(
+    folds: &[(usize, &[CorpusMetrics])],
+    class_names: &[S],
+) -> Result<Vec<CorpusAggregate>> {
+    let mut by_corpus: BTreeMap<CorpusKind, Vec<(usize, &CorpusMetrics)>> = BTreeMap::new();
+    for (fold, metrics) in folds {
+        for m in *metrics {
+            by_corpus.entry(m.corpus).or_default().push((*fold, m));
+        }
+    }
+    by_corpus
+        .into_iter()
+        .map(|(corpus, entries)| {
+            let mut pooled: Option<ConfusionMatrix> = None;
+            for (_, m) in &entries {
+                pooled = Some(match pooled {
+                    None => m.confusion_matrix.clone(),
+                    Some(p) => p.try_add(&m.confusion_matrix).with_context(|| {
+                        format!("cannot pool the {corpus} test clips of the folds")
+                    })?,
+                });
+            }
+            let pooled = pooled.context("a corpus without folds")?;
+            let stat = |get: fn(&CorpusMetrics) -> f64| {
+                population_mean_std(&entries.iter().map(|(_, m)| get(m)).collect::<Vec<_>>())
+            };
+            let (accuracy, uar, macro_f1) =
+                (stat(|m| m.accuracy), stat(|m| m.uar), stat(|m| m.macro_f1));
+            Ok(CorpusAggregate {
+                corpus,
+                folds: entries.iter().map(|(f, _)| *f).collect(),
+                mean: CorpusScalars {
+                    accuracy: accuracy.mean,
+                    uar: uar.mean,
+                    macro_f1: macro_f1.mean,
+                },
+                std: CorpusScalars {
+                    accuracy: accuracy.std,
+                    uar: uar.std,
+                    macro_f1: macro_f1.std,
+                },
+                pooled: CorpusMetrics::from_confusion(corpus, pooled, class_names)?,
+            })
+        })
+        .collect()
+}
+
+/// Mean and population standard deviation (`ddof = 0`) of some values (zeros for none).
+fn population_mean_std(values: &[f64]) -> MeanStd {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    MeanStd {
+        mean,
+        std: var.sqrt(),
+    }
 }
 
 /// A `metrics.json` written by [`evaluate`].
@@ -212,6 +467,18 @@ impl MetricsFile {
                         std: 0.0,
                     },
                     training_time_s: m.training_time_s.map(|t| MeanStd { mean: t, std: 0.0 }),
+                    uar_per_corpus: m
+                        .per_corpus
+                        .iter()
+                        .flatten()
+                        .map(|c| {
+                            let uar = MeanStd {
+                                mean: c.uar,
+                                std: 0.0,
+                            };
+                            (c.corpus, uar)
+                        })
+                        .collect(),
                 }
             }
             MetricsFile::CrossValidation(m) => {
@@ -239,6 +506,18 @@ impl MetricsFile {
                         std: agg.std.weighted_avg.f1,
                     },
                     training_time_s: times.filter(|t| !t.is_empty()).map(|t| mean_std(&t)),
+                    uar_per_corpus: m
+                        .per_corpus
+                        .iter()
+                        .flatten()
+                        .map(|c| {
+                            let uar = MeanStd {
+                                mean: c.mean.uar,
+                                std: c.std.uar,
+                            };
+                            (c.corpus, uar)
+                        })
+                        .collect(),
                 }
             }
         })
@@ -266,6 +545,9 @@ pub struct Summary {
     pub weighted_f1: MeanStd,
     /// Training time in seconds, mean ± std, when every fold has a history.
     pub training_time_s: Option<MeanStd>,
+    /// UAR of each corpus on the test side, mean ± std over the folds that test it, for an
+    /// evaluation of several corpora (empty otherwise).
+    pub uar_per_corpus: Vec<(CorpusKind, MeanStd)>,
 }
 
 /// The predictions of one fold's model on its test side.
@@ -277,6 +559,8 @@ pub struct FoldEvaluation {
     pub info: RunInfo,
     /// Audio file of every test utterance.
     pub paths: Vec<PathBuf>,
+    /// Corpus of every test utterance.
+    pub corpora: Vec<CorpusKind>,
     /// True labels (indices into `info.label_map`).
     pub y_true: Vec<usize>,
     /// Predicted labels.
@@ -285,6 +569,8 @@ pub struct FoldEvaluation {
     pub scores: Scores,
     /// The written metrics.
     pub metrics: FoldMetrics,
+    /// What the adaptation of the test side did (`ser-eval --adapt`), if it was adapted.
+    pub adaptation: Option<crate::adapt::Adaptation>,
 }
 
 /// Kind of folder given to [`evaluate`].
@@ -342,26 +628,20 @@ impl RunFolder {
 
 /// A dataset rebuilt for one (corpus folder, feature configuration), reused across folds.
 struct DatasetCache {
-    key: Option<(PathBuf, Option<PathBuf>, FeatureConfig)>,
+    key: Option<(Vec<PathBuf>, FeatureConfig)>,
     dataset: Option<Dataset>,
 }
 
 impl DatasetCache {
     fn get(&mut self, info: &RunInfo, options: &EvalOptions) -> Result<&Dataset> {
-        let key = (
-            info.data_dir.clone(),
-            info.test_data_dir.clone(),
-            info.feature_config.clone(),
-        );
+        let dirs = info
+            .corpus_dirs()
+            .into_iter()
+            .map(Path::to_path_buf)
+            .collect();
+        let key = (dirs, info.feature_config.clone());
         if self.key.as_ref() != Some(&key) || self.dataset.is_none() {
-            if !info.data_dir.is_dir() {
-                bail!(
-                    "{}: the run's corpus folder is missing (paths in {RUN_INFO_FILE} are relative to where \
-                     ser-train ran)",
-                    info.data_dir.display()
-                );
-            }
-            let corpus = crate::load_corpus(&info.data_dir, info.test_data_dir.as_deref(), None)?;
+            let corpus = info.load_corpus()?;
             let build = BuildOptions {
                 cache_dir: options.cache_dir.clone(),
                 progress: options.progress,
@@ -413,6 +693,18 @@ impl Evaluation {
                 "fold {}/{} ({} test utterances): accuracy {:.4}  UAR {:.4}  macro-F1 {:.4}",
                 f.metrics.fold, f.info.n_folds, r.n_samples, r.accuracy, r.uar, r.macro_avg.f1
             );
+            for c in f.metrics.per_corpus.iter().flatten() {
+                let _ = writeln!(
+                    text,
+                    "  {} ({} test utterances): accuracy {:.4}  UAR {:.4}  macro-F1 {:.4}{}",
+                    c.corpus,
+                    c.n_clips,
+                    c.accuracy,
+                    c.uar,
+                    c.macro_f1,
+                    classes_note(c, r.n_classes())
+                );
+            }
         }
         if let Some(a) = &self.aggregate {
             let agg = &a.cross_validation.aggregate;
@@ -427,9 +719,166 @@ impl Evaluation {
                 agg.mean.macro_avg.f1,
                 agg.std.macro_avg.f1
             );
+            for c in a.per_corpus.iter().flatten() {
+                let _ = writeln!(
+                    text,
+                    "  {} over {} folds: accuracy {:.4} ± {:.4}  UAR {:.4} ± {:.4}  macro-F1 {:.4} ± {:.4}; \
+                     pooled ({} test utterances): accuracy {:.4}  UAR {:.4}  macro-F1 {:.4}{}",
+                    c.corpus,
+                    c.folds.len(),
+                    c.mean.accuracy,
+                    c.std.accuracy,
+                    c.mean.uar,
+                    c.std.uar,
+                    c.mean.macro_f1,
+                    c.std.macro_f1,
+                    c.pooled.n_clips,
+                    c.pooled.accuracy,
+                    c.pooled.uar,
+                    c.pooled.macro_f1,
+                    classes_note(&c.pooled, a.cross_validation.class_names.len())
+                );
+            }
         }
         text
     }
+}
+
+/// ` (UAR and macro-F1 over its 6 of 8 classes)` when a corpus lacks classes of the label map.
+fn classes_note(c: &CorpusMetrics, n_classes: usize) -> String {
+    if c.classes.len() < n_classes {
+        format!(
+            " (UAR and macro-F1 over its {} of {n_classes} classes)",
+            c.classes.len()
+        )
+    } else {
+        String::new()
+    }
+}
+
+/// The per-corpus table of a fold's `report.txt`.
+fn per_corpus_fold_text(per_corpus: &[CorpusMetrics], n_classes: usize) -> String {
+    let mut text = format!(
+        "\nPer corpus (UAR and macro-F1 over the classes of each corpus's ground truth):\n\n\
+         {:>8} {:>6} {:>9} {:>9} {:>9} {:>8}\n",
+        "corpus", "clips", "accuracy", "UAR", "macro-F1", "classes"
+    );
+    for c in per_corpus {
+        let _ = writeln!(
+            text,
+            "{:>8} {:>6} {:>9.4} {:>9.4} {:>9.4} {:>8}",
+            c.corpus.name(),
+            c.n_clips,
+            c.accuracy,
+            c.uar,
+            c.macro_f1,
+            format!("{}/{n_classes}", c.classes.len())
+        );
+    }
+    text
+}
+
+/// `per-corpus.csv` of a fold.
+fn per_corpus_fold_csv(per_corpus: &[CorpusMetrics]) -> String {
+    let mut csv = String::from("corpus,n_clips,accuracy,uar,macro_f1,n_classes,classes\n");
+    for c in per_corpus {
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{},{},{}",
+            c.corpus.name(),
+            c.n_clips,
+            c.accuracy,
+            c.uar,
+            c.macro_f1,
+            c.classes.len(),
+            csv_field(&c.classes.join(";"))
+        );
+    }
+    csv
+}
+
+/// The per-corpus table of a k-fold parent's `report.txt`.
+fn per_corpus_aggregate_text(per_corpus: &[CorpusAggregate], n_classes: usize) -> String {
+    let mut text = format!(
+        "\nPer corpus (UAR and macro-F1 over the classes of each corpus's ground truth; mean ± std \
+         over the folds that test the corpus, and pooled over all its test utterances):\n\n\
+         {:>8} {:>5} {:>17} {:>17} {:>17} {:>6} {:>9} {:>9} {:>9} {:>8}\n",
+        "corpus",
+        "folds",
+        "accuracy",
+        "UAR",
+        "macro-F1",
+        "clips",
+        "pooled-acc",
+        "pooled-UAR",
+        "pooled-F1",
+        "classes"
+    );
+    let pm = |m: f64, s: f64| format!("{m:.4} ± {s:.4}");
+    for c in per_corpus {
+        let _ = writeln!(
+            text,
+            "{:>8} {:>5} {:>17} {:>17} {:>17} {:>6} {:>10.4} {:>10.4} {:>9.4} {:>8}",
+            c.corpus.name(),
+            c.folds.len(),
+            pm(c.mean.accuracy, c.std.accuracy),
+            pm(c.mean.uar, c.std.uar),
+            pm(c.mean.macro_f1, c.std.macro_f1),
+            c.pooled.n_clips,
+            c.pooled.accuracy,
+            c.pooled.uar,
+            c.pooled.macro_f1,
+            format!("{}/{n_classes}", c.pooled.classes.len())
+        );
+    }
+    text
+}
+
+/// `per-corpus.csv` of a k-fold parent.
+fn per_corpus_aggregate_csv(per_corpus: &[CorpusAggregate]) -> String {
+    let mut csv = String::from(
+        "corpus,n_folds,accuracy_mean,accuracy_std,uar_mean,uar_std,macro_f1_mean,macro_f1_std,\
+         pooled_n_clips,pooled_accuracy,pooled_uar,pooled_macro_f1,n_classes,classes\n",
+    );
+    for c in per_corpus {
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            c.corpus.name(),
+            c.folds.len(),
+            c.mean.accuracy,
+            c.std.accuracy,
+            c.mean.uar,
+            c.std.uar,
+            c.mean.macro_f1,
+            c.std.macro_f1,
+            c.pooled.n_clips,
+            c.pooled.accuracy,
+            c.pooled.uar,
+            c.pooled.macro_f1,
+            c.pooled.classes.len(),
+            csv_field(&c.pooled.classes.join(";"))
+        );
+    }
+    csv
+}
+
+/// Draws `confusion_matrix-<corpus>.{png,svg}` for each corpus into `dir`.
+fn write_per_corpus_plots(
+    dir: &Path,
+    per_corpus: &[&CorpusMetrics],
+    class_names: &[String],
+    title: &dyn Fn(&str) -> String,
+) -> Result<()> {
+    for c in per_corpus {
+        ser_plot::plot_confusion_matrix(
+            c.confusion_matrix.counts(),
+            class_names,
+            &title(&format!("{} confusion matrix", c.corpus)),
+            &OutputPaths::from_stem(dir.join(format!("{CONFUSION_STEM}-{}", c.corpus.name()))),
+        )?;
+    }
+    Ok(())
 }
 
 /// Evaluates a run folder or a k-fold parent folder and writes every output file
@@ -456,8 +905,12 @@ pub fn evaluate(dir: &Path, options: &EvalOptions) -> Result<Evaluation> {
     let mut folds = Vec::with_capacity(runs.len());
     for (d, info, classifier) in runs {
         let dataset = cache.get(&info, options)?;
-        let fold = evaluate_fold(&d, info, &classifier, dataset)?;
-        write_fold_outputs(&fold)?;
+        let fold = evaluate_fold_with(&d, info, &classifier, dataset, options.adapt)?;
+        let out = output_dir(&d, options);
+        write_fold_outputs_in(&fold, &out)?;
+        if let Some(a) = &fold.adaptation {
+            write_json(&out.join(crate::adapt::ADAPTATION_FILE), a)?;
+        }
         folds.push(fold);
     }
 
@@ -465,11 +918,21 @@ pub fn evaluate(dir: &Path, options: &EvalOptions) -> Result<Evaluation> {
         RunFolder::Fold(_) => None,
         RunFolder::Parent(_) => {
             let a = aggregate_folds(dir, &folds)?;
-            write_aggregate_outputs(dir, &a)?;
+            write_aggregate_outputs(&output_dir(dir, options), &a)?;
             Some(a)
         }
     };
     Ok(Evaluation { folds, aggregate })
+}
+
+/// Where [`evaluate`] writes the outputs of the evaluated folder `dir`: `dir` itself, or its
+/// [`crate::adapt::ADAPTED_DIR`] sub-folder for an adapted evaluation.
+pub fn output_dir(dir: &Path, options: &EvalOptions) -> PathBuf {
+    if options.adapt {
+        dir.join(crate::adapt::ADAPTED_DIR)
+    } else {
+        dir.to_owned()
+    }
 }
 
 /// Predicts the test side of one fold and computes its metrics (writes nothing).
@@ -478,6 +941,18 @@ pub fn evaluate_fold(
     info: RunInfo,
     classifier: &Classifier,
     dataset: &Dataset,
+) -> Result<FoldEvaluation> {
+    evaluate_fold_with(run_dir, info, classifier, dataset, false)
+}
+
+/// As [`evaluate_fold`], the test side adapted to itself per test speaker when `adapt` (see
+/// [`EvalOptions::adapt`]).
+pub fn evaluate_fold_with(
+    run_dir: &Path,
+    info: RunInfo,
+    classifier: &Classifier,
+    dataset: &Dataset,
+    adapt: bool,
 ) -> Result<FoldEvaluation> {
     let splits = dataset
         .splits(&info.protocol)
@@ -515,6 +990,7 @@ pub fn evaluate_fold(
     let mut inputs = Vec::with_capacity(split.test.len());
     let mut y_true = Vec::with_capacity(split.test.len());
     let mut paths = Vec::with_capacity(split.test.len());
+    let mut corpora = Vec::with_capacity(split.test.len());
     for &i in &split.test {
         inputs.push(classifier.prepare(&info, dataset.matrix(i)?)?);
         let emotion = dataset.emotion(i)?;
@@ -524,16 +1000,34 @@ pub fn evaluate_fold(
                 run_dir.display()
             )
         })?);
-        paths.push(
-            dataset
-                .corpus()
-                .items
-                .get(i)
-                .map(|u| u.path.clone())
-                .unwrap_or_default(),
-        );
+        let item = dataset.corpus().items.get(i);
+        paths.push(item.map(|u| u.path.clone()).unwrap_or_default());
+        corpora.push(item.map_or(dataset.corpus().kind, |u| u.corpus));
     }
-    if classifier.speaker_norm() {
+    // Unsupervised adaptation (`--adapt`, crate::adapt): each test speaker's inputs standardised
+    // with that speaker's statistics, labels unused. For a speaker-normalised model it is the
+    // speaker normalisation below (small speakers pooled instead of refused), so it replaces it.
+    let adaptation = if adapt {
+        let speakers: Vec<&str> = split
+            .test
+            .iter()
+            .map(|&i| {
+                dataset
+                    .corpus()
+                    .items
+                    .get(i)
+                    .map_or("", |u| u.speaker.as_str())
+            })
+            .collect();
+        Some(
+            classifier
+                .adapt(&info, &mut inputs, &speakers)
+                .with_context(|| format!("{}: adaptation of the test side", run_dir.display()))?,
+        )
+    } else {
+        None
+    };
+    if adaptation.is_none() && classifier.speaker_norm() {
         // Each test speaker is normalised with their own test utterances (labels unused).
         let speakers: Vec<&str> = split
             .test
@@ -563,6 +1057,14 @@ pub fn evaluate_fold(
     let names = info.label_map.names();
     let report = Report::with_scores(&y_true, &y_pred, &scores, &names)
         .with_context(|| format!("{}: cannot compute metrics", run_dir.display()))?;
+    let per_corpus = per_corpus_metrics(
+        dataset.corpus().kind == CorpusKind::Mixed,
+        &corpora,
+        &y_true,
+        &y_pred,
+        &names,
+    )
+    .with_context(|| format!("{}: cannot compute per-corpus metrics", run_dir.display()))?;
     let history = read_history_csv(run_dir)?;
     let metrics = FoldMetrics {
         format_version: METRICS_VERSION,
@@ -576,15 +1078,18 @@ pub fn evaluate_fold(
             .or(info.training_time_s),
         epochs: history.as_ref().map_or(0, |h| h.duration_s.len()),
         report,
+        per_corpus,
     };
     Ok(FoldEvaluation {
         run_dir: run_dir.to_owned(),
         info,
         paths,
+        corpora,
         y_true,
         y_pred,
         scores,
         metrics,
+        adaptation,
     })
 }
 
@@ -678,7 +1183,12 @@ fn title_of(info: &RunInfo, what: &str) -> String {
 
 /// Writes `metrics.json`, `report.txt`, `predictions.csv` and the plots of one fold.
 pub fn write_fold_outputs(fold: &FoldEvaluation) -> Result<()> {
-    let dir = &fold.run_dir;
+    write_fold_outputs_in(fold, &fold.run_dir)
+}
+
+/// As [`write_fold_outputs`], into `dir` (the fold's `adapted/` folder for an adapted
+/// evaluation; training curves only where the run's `history.csv` is).
+pub fn write_fold_outputs_in(fold: &FoldEvaluation, dir: &Path) -> Result<()> {
     write_json(
         &dir.join(METRICS_FILE),
         &MetricsFile::Fold(fold.metrics.clone()),
@@ -698,12 +1208,19 @@ pub fn write_fold_outputs(fold: &FoldEvaluation) -> Result<()> {
         report.accuracy, report.uar
     );
     text.push_str(&report.classification_report());
+    if let Some(per_corpus) = &fold.metrics.per_corpus {
+        text.push_str(&per_corpus_fold_text(per_corpus, report.n_classes()));
+    }
     write_atomic(&dir.join(REPORT_FILE), text.as_bytes())?;
 
     let names = fold.info.label_map.names();
+    let with_corpus = fold.metrics.per_corpus.is_some();
     let mut csv = String::from("path,true_label,predicted_label");
     for n in &names {
         let _ = write!(csv, ",p_{n}");
+    }
+    if with_corpus {
+        csv.push_str(",corpus");
     }
     csv.push('\n');
     for (k, path) in fold.paths.iter().enumerate() {
@@ -718,11 +1235,24 @@ pub fn write_fold_outputs(fold: &FoldEvaluation) -> Result<()> {
         for p in fold.scores.row(k).unwrap_or_default() {
             let _ = write!(csv, ",{p}");
         }
+        if with_corpus {
+            let _ = write!(csv, ",{}", fold.corpora.get(k).map_or("", |c| c.name()));
+        }
         csv.push('\n');
     }
     write_atomic(&dir.join(PREDICTIONS_FILE), csv.as_bytes())?;
 
     write_report_plots(dir, report, &|what| title_of(&fold.info, what))?;
+    if let Some(per_corpus) = &fold.metrics.per_corpus {
+        write_atomic(
+            &dir.join(PER_CORPUS_FILE),
+            per_corpus_fold_csv(per_corpus).as_bytes(),
+        )?;
+        let corpora: Vec<&CorpusMetrics> = per_corpus.iter().collect();
+        write_per_corpus_plots(dir, &corpora, &report.class_names, &|what| {
+            title_of(&fold.info, what)
+        })?;
+    }
     if let Some(history) = read_history_csv(dir)?
         && history.curves.n_epochs() > 0
     {
@@ -780,6 +1310,26 @@ pub fn aggregate_folds(dir: &Path, folds: &[FoldEvaluation]) -> Result<CrossVali
         .collect();
     let cross_validation = CrossValidationReport::from_folds(&predictions, &label_map.names())
         .with_context(|| format!("{}: cannot aggregate the folds", dir.display()))?;
+    let per_corpus =
+        if folds.iter().any(|f| f.metrics.per_corpus.is_some()) {
+            let names = label_map.names();
+            let mut of_folds = Vec::with_capacity(folds.len());
+            for f in folds {
+                let metrics = match &f.metrics.per_corpus {
+                    Some(m) => m.clone(),
+                    None => per_corpus_metrics(true, &f.corpora, &f.y_true, &f.y_pred, &names)?
+                        .unwrap_or_default(),
+                };
+                of_folds.push((f.metrics.fold, metrics));
+            }
+            let of_folds: Vec<(usize, &[CorpusMetrics])> =
+                of_folds.iter().map(|(f, m)| (*f, m.as_slice())).collect();
+            Some(aggregate_per_corpus(&of_folds, &names).with_context(|| {
+                format!("{}: cannot aggregate the folds per corpus", dir.display())
+            })?)
+        } else {
+            None
+        };
     Ok(CrossValidationMetrics {
         format_version: METRICS_VERSION,
         run_dir: dir.to_owned(),
@@ -787,6 +1337,7 @@ pub fn aggregate_folds(dir: &Path, folds: &[FoldEvaluation]) -> Result<CrossVali
         folds: folds.iter().map(|f| f.metrics.fold).collect(),
         fold_training_time_s: folds.iter().map(|f| f.metrics.training_time_s).collect(),
         cross_validation,
+        per_corpus,
     })
 }
 
@@ -835,10 +1386,25 @@ pub fn write_aggregate_outputs(dir: &Path, a: &CrossValidationMetrics) -> Result
     );
     let _ = writeln!(text, "Pooled predictions of all folds:\n");
     text.push_str(&cv.pooled.classification_report());
+    if let Some(per_corpus) = &a.per_corpus {
+        text.push_str(&per_corpus_aggregate_text(per_corpus, cv.class_names.len()));
+    }
     write_atomic(&dir.join(REPORT_FILE), text.as_bytes())?;
-    write_report_plots(dir, &cv.pooled, &|what| {
-        format!("{header}, pooled folds: {what}")
-    })
+    let title = |what: &str| format!("{header}, pooled folds: {what}");
+    write_report_plots(dir, &cv.pooled, &title)?;
+    if let Some(per_corpus) = &a.per_corpus {
+        write_atomic(
+            &dir.join(PER_CORPUS_FILE),
+            per_corpus_aggregate_csv(per_corpus).as_bytes(),
+        )?;
+        let pooled: Vec<&CorpusMetrics> = per_corpus.iter().map(|c| &c.pooled).collect();
+        // Without the protocol: the corpus name makes the title longer.
+        let short = format!("{} ({})", a.label.model, a.label.features);
+        write_per_corpus_plots(dir, &pooled, &cv.class_names, &|what| {
+            format!("{short}, pooled folds: {what}")
+        })?;
+    }
+    Ok(())
 }
 
 /// Reads the metrics of each run folder (evaluating those without `metrics.json` first) and
@@ -876,17 +1442,27 @@ pub fn compare(
         )
     };
     let mut md = String::from(
-        "| run | model | features | protocol | folds | accuracy | UAR | macro-F1 | weighted-F1 | training time (s) |\n\
-         |---|---|---|---|---|---|---|---|---|---|\n",
+        "| run | model | features | protocol | folds | accuracy | UAR | macro-F1 | weighted-F1 | training time (s) | UAR per corpus |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     let mut csv = String::from(
         "run,model,features,protocol,folds,accuracy_mean,accuracy_std,uar_mean,uar_std,macro_f1_mean,macro_f1_std,\
-         weighted_f1_mean,weighted_f1_std,training_time_s_mean,training_time_s_std\n",
+         weighted_f1_mean,weighted_f1_std,training_time_s_mean,training_time_s_std,uar_per_corpus\n",
     );
     for (name, r) in names.iter().zip(&rows) {
+        let per_corpus_md: Vec<String> = r
+            .uar_per_corpus
+            .iter()
+            .map(|(c, uar)| format!("{c} {:.4}", uar.mean))
+            .collect();
+        let per_corpus_csv: Vec<String> = r
+            .uar_per_corpus
+            .iter()
+            .map(|(c, uar)| format!("{c}={}", uar.mean))
+            .collect();
         let _ = writeln!(
             md,
-            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.label.model,
             r.label.features,
             r.label.protocol,
@@ -895,7 +1471,8 @@ pub fn compare(
             pm(r.uar),
             pm(r.macro_f1),
             pm(r.weighted_f1),
-            time(r.training_time_s)
+            time(r.training_time_s),
+            per_corpus_md.join(" · ")
         );
         let (t_mean, t_std) = r
             .training_time_s
@@ -904,7 +1481,7 @@ pub fn compare(
             });
         let _ = writeln!(
             csv,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{t_mean},{t_std}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{t_mean},{t_std},{}",
             csv_field(name),
             csv_field(&r.label.model),
             csv_field(&r.label.features),
@@ -917,7 +1494,8 @@ pub fn compare(
             r.macro_f1.mean,
             r.macro_f1.std,
             r.weighted_f1.mean,
-            r.weighted_f1.std
+            r.weighted_f1.std,
+            csv_field(&per_corpus_csv.join(";"))
         );
     }
     let warnings: Vec<String> = names
@@ -936,6 +1514,12 @@ pub fn compare(
         md.push('\n');
     }
     md.push_str("\nMean ± population standard deviation over the evaluated folds.\n");
+    if rows.iter().any(|r| !r.uar_per_corpus.is_empty()) {
+        md.push_str(
+            "UAR per corpus (runs of several corpora): the mean over the folds that test the \
+             corpus, averaged over the classes of that corpus's ground truth.\n",
+        );
+    }
     // An ensemble's time is its members' (other rows here), so it would count them twice.
     let total_s: f64 = rows
         .iter()
@@ -1108,6 +1692,222 @@ mod tests {
         std::fs::write(dir.path().join(METRICS_FILE), "{not json").unwrap();
         let err = format!("{:#}", MetricsFile::load(dir.path()).unwrap_err());
         assert!(err.contains("corrupted metrics file"), "{err}");
+    }
+
+    /// 4 classes; RAVDESS clips have them all, TESS clips no `calm` (one TESS clip is predicted
+    /// `calm` all the same). The TESS clips come first, interleaved with RAVDESS ones.
+    const PC_NAMES: [&str; 4] = ["neutral", "calm", "happy", "sad"];
+
+    fn mixed_test_side() -> (Vec<CorpusKind>, Vec<usize>, Vec<usize>) {
+        let tess = (vec![0, 0, 2, 2, 3, 3], vec![0, 1, 2, 2, 3, 0]);
+        let ravdess = (vec![0, 1, 2, 3, 0, 1, 2, 3], vec![0, 1, 2, 3, 0, 0, 3, 3]);
+        let (mut corpora, mut y_true, mut y_pred) = (Vec::new(), Vec::new(), Vec::new());
+        for k in 0..8 {
+            if k < 6 {
+                corpora.push(CorpusKind::Tess);
+                y_true.push(tess.0[k]);
+                y_pred.push(tess.1[k]);
+            }
+            corpora.push(CorpusKind::Ravdess);
+            y_true.push(ravdess.0[k]);
+            y_pred.push(ravdess.1[k]);
+        }
+        (corpora, y_true, y_pred)
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-12
+    }
+
+    #[test]
+    fn per_corpus_uar_averages_only_over_the_classes_a_corpus_has() {
+        let (corpora, y_true, y_pred) = mixed_test_side();
+        let per_corpus = per_corpus_metrics(false, &corpora, &y_true, &y_pred, &PC_NAMES)
+            .unwrap()
+            .expect("two corpora on the test side");
+        assert_eq!(per_corpus.len(), 2);
+        let (ravdess, tess) = (&per_corpus[0], &per_corpus[1]);
+        assert_eq!(
+            (ravdess.corpus, tess.corpus),
+            (CorpusKind::Ravdess, CorpusKind::Tess)
+        );
+
+        // RAVDESS: 6 of 8 right; recalls 1, 1/2, 1/2, 1; F1 4/5, 2/3, 2/3, 4/5.
+        assert_eq!(ravdess.n_clips, 8);
+        assert!(close(ravdess.accuracy, 0.75));
+        assert!(close(ravdess.uar, 0.75));
+        assert!(close(
+            ravdess.macro_f1,
+            (0.8 + 0.8 + 2.0 / 3.0 + 2.0 / 3.0) / 4.0
+        ));
+        assert_eq!(ravdess.classes, PC_NAMES);
+
+        // TESS: 4 of 6 right; recalls neutral 1/2, happy 1, sad 1/2 over its 3 classes (not
+        // 2/4 with calm's missing recall as 0); F1 neutral 1/2, happy 1, sad 2/3 (calm, absent
+        // but predicted once, is left out: that clip is a miss of neutral).
+        assert_eq!(tess.n_clips, 6);
+        assert!(close(tess.accuracy, 4.0 / 6.0));
+        assert!(close(tess.uar, 2.0 / 3.0), "{}", tess.uar);
+        assert!(close(tess.macro_f1, (0.5 + 1.0 + 2.0 / 3.0) / 3.0));
+        assert_eq!(tess.classes, ["neutral", "happy", "sad"]);
+        assert_eq!(
+            tess.confusion_matrix.counts(),
+            &[
+                vec![1, 1, 0, 0],
+                vec![0; 4],
+                vec![0, 0, 2, 0],
+                vec![1, 0, 0, 1]
+            ]
+        );
+        // The one UAR implementation: the same as the report of the TESS clips alone, whose
+        // macro averages (sklearn's, over all 4 classes) would count calm as 0.
+        let report =
+            Report::from_labels(&[0, 0, 2, 2, 3, 3], &[0, 1, 2, 2, 3, 0], &PC_NAMES).unwrap();
+        assert!(close(report.uar, tess.uar));
+        assert!(close(
+            report.macro_avg.f1,
+            (0.5 + 0.0 + 1.0 + 2.0 / 3.0) / 4.0
+        ));
+        assert!(close(report.accuracy, tess.accuracy));
+
+        // A single corpus: no per-corpus figures, unless the corpus is a mixed one.
+        let ravdess_only = vec![CorpusKind::Ravdess; 8];
+        let (t, p) = (&y_true[..8], &y_pred[..8]);
+        assert_eq!(
+            per_corpus_metrics(false, &ravdess_only, t, p, &PC_NAMES).unwrap(),
+            None
+        );
+        let one = per_corpus_metrics(true, &ravdess_only, t, p, &PC_NAMES)
+            .unwrap()
+            .unwrap();
+        assert_eq!(one.len(), 1);
+        assert!(per_corpus_metrics(true, &ravdess_only[..2], t, p, &PC_NAMES).is_err());
+    }
+
+    #[test]
+    fn per_corpus_aggregate_is_mean_std_over_the_folds_testing_it_and_pooled() {
+        let (corpora, y_true, y_pred) = mixed_test_side();
+        let fold1 = per_corpus_metrics(false, &corpora, &y_true, &y_pred, &PC_NAMES)
+            .unwrap()
+            .unwrap();
+        // Fold 2 tests RAVDESS only, all 4 clips right.
+        let fold2 = per_corpus_metrics(
+            true,
+            &[CorpusKind::Ravdess; 4],
+            &[0, 1, 2, 3],
+            &[0, 1, 2, 3],
+            &PC_NAMES,
+        )
+        .unwrap()
+        .unwrap();
+        let agg = aggregate_per_corpus(&[(1, fold1.as_slice()), (2, fold2.as_slice())], &PC_NAMES)
+            .unwrap();
+        assert_eq!(agg.len(), 2);
+        let (ravdess, tess) = (&agg[0], &agg[1]);
+        assert_eq!(ravdess.corpus, CorpusKind::Ravdess);
+        assert_eq!(ravdess.folds, [1, 2]);
+        // Folds: accuracy and UAR 0.75 and 1.
+        assert!(close(ravdess.mean.uar, 0.875) && close(ravdess.std.uar, 0.125));
+        assert!(close(ravdess.mean.accuracy, 0.875) && close(ravdess.std.accuracy, 0.125));
+        let f1_fold1 = (0.8 + 0.8 + 2.0 / 3.0 + 2.0 / 3.0) / 4.0;
+        assert!(close(ravdess.mean.macro_f1, (f1_fold1 + 1.0) / 2.0));
+        assert!(close(ravdess.std.macro_f1, (1.0 - f1_fold1) / 2.0));
+        // Pooled: 12 clips, 10 right; recalls 3/3, 2/3, 2/3, 3/3.
+        assert_eq!(ravdess.pooled.n_clips, 12);
+        assert!(close(ravdess.pooled.accuracy, 10.0 / 12.0));
+        assert!(close(ravdess.pooled.uar, 5.0 / 6.0));
+        assert_eq!(
+            ravdess.pooled.confusion_matrix.counts()[1],
+            vec![1, 2, 0, 0]
+        );
+        // TESS is tested by fold 1 only.
+        assert_eq!(tess.folds, [1]);
+        assert_eq!(tess.mean, fold1[1].scalars());
+        assert_eq!(tess.std, CorpusScalars::default());
+        assert_eq!(tess.pooled, fold1[1]);
+    }
+
+    fn fold_metrics(run_dir: &Path, per_corpus: Option<Vec<CorpusMetrics>>) -> FoldMetrics {
+        let (_, y_true, y_pred) = mixed_test_side();
+        FoldMetrics {
+            format_version: METRICS_VERSION,
+            run_dir: run_dir.to_owned(),
+            label: RunLabel {
+                model: "svm".to_owned(),
+                features: "full/seed".to_owned(),
+                protocol: "speaker-4-fold".to_owned(),
+                n_folds: 1,
+                leak_warning: None,
+            },
+            fold: 1,
+            test_speakers: vec!["ravdess:01".to_owned()],
+            training_time_s: Some(1.0),
+            epochs: 0,
+            report: Report::from_labels(&y_true, &y_pred, &PC_NAMES).unwrap(),
+            per_corpus,
+        }
+    }
+
+    #[test]
+    fn per_corpus_field_is_optional_in_metrics_json() {
+        let (corpora, y_true, y_pred) = mixed_test_side();
+        let per_corpus = per_corpus_metrics(false, &corpora, &y_true, &y_pred, &PC_NAMES).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        // A single-corpus file has no per_corpus key: what older builds wrote, and read back.
+        let single = MetricsFile::Fold(fold_metrics(dir.path(), None));
+        let json = serde_json::to_string_pretty(&single).unwrap();
+        assert!(!json.contains("per_corpus"), "{json}");
+        write_json(&dir.path().join(METRICS_FILE), &single).unwrap();
+        assert_eq!(MetricsFile::load(dir.path()).unwrap(), single);
+        assert!(single.summary().unwrap().uar_per_corpus.is_empty());
+
+        let mixed = MetricsFile::Fold(fold_metrics(dir.path(), per_corpus));
+        let json = serde_json::to_string_pretty(&mixed).unwrap();
+        assert!(json.contains("\"corpus\": \"tess\""), "{json}");
+        assert_eq!(serde_json::from_str::<MetricsFile>(&json).unwrap(), mixed);
+        let summary = mixed.summary().unwrap();
+        assert_eq!(summary.uar_per_corpus.len(), 2);
+        assert_eq!(summary.uar_per_corpus[1].0, CorpusKind::Tess);
+        assert!(close(summary.uar_per_corpus[1].1.mean, 2.0 / 3.0));
+    }
+
+    #[test]
+    fn comparison_ends_with_the_uar_per_corpus() {
+        let (corpora, y_true, y_pred) = mixed_test_side();
+        let per_corpus = per_corpus_metrics(false, &corpora, &y_true, &y_pred, &PC_NAMES).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let (single, mixed) = (tmp.path().join("single"), tmp.path().join("mixed"));
+        for (dir, pc) in [(&single, None), (&mixed, per_corpus)] {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join(RUN_INFO_FILE), "{}").unwrap();
+            let file = MetricsFile::Fold(fold_metrics(dir, pc));
+            write_json(&dir.join(METRICS_FILE), &file).unwrap();
+        }
+        let out = tmp.path().join("cmp");
+        compare(&[single, mixed], &out, &EvalOptions::default()).unwrap();
+        let md = std::fs::read_to_string(out.join("comparison.md")).unwrap();
+        let lines: Vec<&str> = md.lines().collect();
+        assert!(
+            lines[0].ends_with("| training time (s) | UAR per corpus |"),
+            "{md}"
+        );
+        assert!(lines[2].starts_with("| single |") && lines[2].ends_with("| 1.0 ± 0.0 |  |"));
+        assert!(
+            lines[3].ends_with("| 1.0 ± 0.0 | ravdess 0.7500 · tess 0.6667 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("UAR per corpus (runs of several corpora)"),
+            "{md}"
+        );
+        let csv = std::fs::read_to_string(out.join("comparison.csv")).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert!(lines[0].ends_with(",training_time_s_std,uar_per_corpus"));
+        assert!(lines[1].ends_with(",1.000,0.000,"), "{csv}");
+        assert!(
+            lines[2].ends_with(&format!(",1.000,0.000,ravdess=0.75;tess={}", 2.0 / 3.0)),
+            "{csv}"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use ser_features::{FeatureConfig, FeatureExtractor, FeatureMatrix, FeatureSet, V
 use ser_trainer::Predictor;
 use serde::{Deserialize, Serialize};
 
+pub mod adapt;
 pub mod ensemble;
 pub mod eval;
 pub mod predict;
@@ -33,8 +34,12 @@ pub struct RunInfo {
     pub format_version: u32,
     /// The model name given to `ser-train --model`.
     pub model: String,
-    /// The corpus folder trained on.
+    /// The corpus folder trained on (the first `--data`).
     pub data_dir: PathBuf,
+    /// Further corpus folders of a multi-corpus run (the other `--data`), combined with
+    /// `data_dir` into one corpus.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_data_dirs: Vec<PathBuf>,
     /// The test corpus of a cross-corpus run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_data_dir: Option<PathBuf>,
@@ -112,15 +117,36 @@ impl RunInfo {
     }
 }
 
-/// Reads the corpus in `data_dir` (its layout detected, or `kind`), combined with the one in
-/// `test_data_dir` for cross-corpus runs.
-pub fn load_corpus(
-    data_dir: &Path,
-    test_data_dir: Option<&Path>,
-    kind: Option<ser_data::CorpusKind>,
-) -> Result<ser_data::Corpus> {
+impl RunInfo {
+    /// Every corpus folder of the run: `data_dir`, the extra ones, and the test corpus of a
+    /// cross-corpus run.
+    pub fn corpus_dirs(&self) -> Vec<&Path> {
+        std::iter::once(self.data_dir.as_path())
+            .chain(self.extra_data_dirs.iter().map(PathBuf::as_path))
+            .chain(self.test_data_dir.as_deref())
+            .collect()
+    }
+
+    /// Reads the run's corpus again (see [`load_corpus`]), after checking its folders exist.
+    pub fn load_corpus(&self) -> Result<ser_data::Corpus> {
+        let dirs = self.corpus_dirs();
+        if let Some(missing) = dirs.iter().find(|d| !d.is_dir()) {
+            bail!(
+                "{}: the run's corpus folder is missing (paths in {RUN_INFO_FILE} are relative to \
+                 where ser-train ran)",
+                missing.display()
+            );
+        }
+        load_corpus(&dirs, None)
+    }
+}
+
+/// Reads the corpus in each folder (its layout detected, or `kind`) and, for more than one,
+/// combines them into one corpus of kind `mixed` whose utterances keep their corpus and
+/// namespaced speakers (multi-corpus and cross-corpus runs).
+pub fn load_corpus(dirs: &[&Path], kind: Option<ser_data::CorpusKind>) -> Result<ser_data::Corpus> {
     use ser_data::{Corpus, CorpusOptions};
-    let read = |dir: &Path, kind| {
+    let read = |dir: &Path| {
         if !dir.is_dir() {
             bail!("{}: no such corpus folder", dir.display());
         }
@@ -131,19 +157,19 @@ pub fn load_corpus(
         Corpus::load(dir, &options)
             .with_context(|| format!("cannot read the corpus in {}", dir.display()))
     };
-    let corpus = read(data_dir, kind)?;
-    match test_data_dir {
-        None => Ok(corpus),
-        Some(dir) => {
-            let test = read(dir, None)?;
-            Corpus::combine(vec![corpus, test]).with_context(|| {
-                format!(
-                    "cannot combine {} and {} for a cross-corpus run",
-                    data_dir.display(),
-                    dir.display()
-                )
-            })
-        }
+    let mut corpora = dirs.iter().map(|d| read(d)).collect::<Result<Vec<_>>>()?;
+    match corpora.len() {
+        0 => bail!("no corpus folder given"),
+        1 => Ok(corpora.remove(0)),
+        _ => Corpus::combine(corpora).with_context(|| {
+            format!(
+                "cannot combine the corpora in {}",
+                dirs.iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }),
     }
 }
 
@@ -300,6 +326,35 @@ impl Classifier {
         }
     }
 
+    /// Adapts inputs made by [`Classifier::prepare`] (one per file) to their batch, without
+    /// labels: each group's inputs (`groups[i]` is the group of input `i`, a speaker say)
+    /// standardised with that group's statistics, small groups with the whole batch's (see
+    /// [`adapt`]). A speaker-normalised classical model needs no other speaker reference.
+    ///
+    /// # Errors
+    /// Fewer than [`adapt::MIN_ADAPTATION_FILES`] inputs; inputs that do not fit the model; a
+    /// network trained without global normalisation.
+    pub fn adapt<S: AsRef<str>>(
+        &self,
+        info: &RunInfo,
+        inputs: &mut [Vec<f32>],
+        groups: &[S],
+    ) -> Result<adapt::Adaptation> {
+        let plan = adapt::AdaptationPlan::new(groups)?;
+        self.adapt_with(info, inputs, &plan)?;
+        Ok(plan.summary().clone())
+    }
+
+    /// As [`Classifier::adapt`] with a prepared plan (several inputs per file, for windows).
+    pub fn adapt_with(
+        &self,
+        info: &RunInfo,
+        inputs: &mut [Vec<f32>],
+        plan: &adapt::AdaptationPlan,
+    ) -> Result<()> {
+        adapt::apply(&adapt::rules(self, info)?, inputs, plan)
+    }
+
     /// Class probabilities (rows sum to 1) of inputs made by [`Classifier::prepare`].
     pub fn predict_proba(&self, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>>> {
         if inputs.is_empty() {
@@ -435,8 +490,7 @@ impl Model {
     /// The model input for mono samples at [`Model::sample_rate_hz`] (see
     /// [`Classifier::prepare`]).
     pub fn features(&mut self, samples: &[f32]) -> Result<Vec<f32>> {
-        let m = self.extractor.extract(samples)?;
-        let x = self.classifier.prepare(&self.info, m)?;
+        let x = self.unadapted_features(samples)?;
         if !self.needs_speaker_reference() {
             return Ok(x);
         }
@@ -449,6 +503,19 @@ impl Model {
             );
         };
         Ok(speaker.transform_one(&x)?)
+    }
+
+    /// The model input for mono samples before any speaker normalisation: what
+    /// [`Model::adapt`] takes (equal to [`Model::features`] for a model without it).
+    pub fn unadapted_features(&mut self, samples: &[f32]) -> Result<Vec<f32>> {
+        let m = self.extractor.extract(samples)?;
+        self.classifier.prepare(&self.info, m)
+    }
+
+    /// Adapts inputs made by [`Model::unadapted_features`] to their batch by `plan` (see
+    /// [`Classifier::adapt`]); they are then ready for [`Model::predict_features`].
+    pub fn adapt(&self, inputs: &mut [Vec<f32>], plan: &adapt::AdaptationPlan) -> Result<()> {
+        self.classifier.adapt_with(&self.info, inputs, plan)
     }
 
     /// Emotion probabilities for mono samples at [`Model::sample_rate_hz`].

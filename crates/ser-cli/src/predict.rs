@@ -190,11 +190,14 @@ pub fn window_starts(len: usize, window: usize, hop: usize) -> Vec<usize> {
 /// Predicts one file with one model: decode, band-limit and resample (the model's front end),
 /// analyse in windows (a window without speech, by [`Model::has_speech`], is silence; the
 /// others are levelled and analysed), aggregate.
+///
+/// The decoded file is held at its own rate; the front end's output is streamed through the
+/// windows (see [`predict_audio_with`]), never held whole.
 pub fn predict_file(model: &mut Model, path: &Path, hop_s: f64) -> Result<FilePrediction> {
     check_hop(hop_s)?;
     // Audio errors name the file themselves; later stages get it as context.
-    let audio = ser_audio::load_band_limited(path, model.sample_rate_hz(), model.band_hz())?;
-    predict_samples(model, &audio.samples, hop_s).with_context(|| path.display().to_string())
+    let audio = ser_audio::load(path)?;
+    predict_audio(model, &audio, hop_s).with_context(|| path.display().to_string())
 }
 
 /// As [`predict_file`] for decoded audio at any rate (resampled to the model's here).
@@ -210,6 +213,14 @@ pub fn predict_audio(
 /// every analysis window and every batch given to the classifier, so work whose caller gave up
 /// (a server request that timed out) ends within one window. A cancelled prediction is an
 /// error that downcasts to [`Cancelled`].
+///
+/// Memory stays bounded by the window, not the recording: audio that needs the front end's
+/// band limit or resampling goes through it a chunk at a time ([`ser_audio::BandLimitedStream`],
+/// [`STREAM_CHUNK_FRAMES`] input frames per step), and only the samples from the current
+/// window on are kept, never the whole resampled signal. The samples are the same as those of
+/// [`ser_audio::resample_band_limited`] over the whole signal (the stream gives the same
+/// output however its input is cut), so the prediction is that of [`predict_samples_with`]
+/// over them.
 pub fn predict_audio_with(
     model: &mut Model,
     audio: &ser_audio::Audio,
@@ -217,24 +228,96 @@ pub fn predict_audio_with(
     cancel: &AtomicBool,
 ) -> Result<FilePrediction> {
     check_hop(hop_s)?;
-    // Audio at the model's rate still goes through the front end's band limit.
-    if audio.sample_rate_hz == model.sample_rate_hz() && model.band_hz().is_none() {
-        return predict_samples_with(model, &audio.samples, hop_s, cancel);
-    }
-    if cancel.load(Ordering::Relaxed) {
-        return Err(Cancelled {
-            windows_done: 0,
-            windows: None,
-        }
-        .into());
-    }
-    let samples = ser_audio::resample_band_limited(
-        &audio.samples,
+    let (from_hz, to_hz, band_hz) = (
         audio.sample_rate_hz,
         model.sample_rate_hz(),
         model.band_hz(),
-    )?;
-    predict_samples_with(model, &samples, hop_s, cancel)
+    );
+    // Audio at the model's rate still goes through the front end's band limit when its band
+    // is wider; within the band it is analysed as it is.
+    if from_hz == to_hz && ser_audio::band_rate(from_hz, band_hz).is_none() {
+        return predict_samples_with(model, &audio.samples, hop_s, cancel);
+    }
+    let len = ser_audio::band_limited_len(audio.samples.len(), from_hz, to_hz, band_hz);
+    let mut source = Streamed {
+        input: &audio.samples,
+        stream: Some(ser_audio::BandLimitedStream::new(from_hz, to_hz, band_hz)?),
+        buffer: Vec::new(),
+        offset: 0,
+    };
+    predict_windows(model, len, &mut source, hop_s, cancel)
+}
+
+/// Input frames given to the front end's resampler at a time when windows are streamed from
+/// audio at another rate ([`predict_audio_with`]): at 1 kHz to 22.05 kHz, 1.4 MB of output.
+pub const STREAM_CHUNK_FRAMES: usize = 1 << 14;
+
+/// The samples of analysis windows at the model's rate, asked for in order: the starts of
+/// successive calls never decrease.
+trait WindowSource {
+    /// Samples `start..end` of the signal.
+    fn window(&mut self, start: usize, end: usize) -> Result<&[f32]>;
+}
+
+/// A signal held whole.
+struct Whole<'a>(&'a [f32]);
+
+impl WindowSource for Whole<'_> {
+    fn window(&mut self, start: usize, end: usize) -> Result<&[f32]> {
+        self.0.get(start..end).with_context(|| {
+            format!(
+                "window {start}..{end} is outside the {} samples",
+                self.0.len()
+            )
+        })
+    }
+}
+
+/// Audio at its own rate brought through the front end's band limit and resampling a chunk
+/// at a time, keeping only the output from the current window's start on.
+struct Streamed<'a> {
+    /// Input not yet given to the stream.
+    input: &'a [f32],
+    /// `None` once its tail is flushed.
+    stream: Option<ser_audio::BandLimitedStream>,
+    /// Output samples from `offset` on.
+    buffer: Vec<f32>,
+    /// Position of `buffer[0]` in the output.
+    offset: usize,
+}
+
+impl WindowSource for Streamed<'_> {
+    fn window(&mut self, start: usize, end: usize) -> Result<&[f32]> {
+        anyhow::ensure!(
+            start >= self.offset && start <= end,
+            "window {start}..{end} asked for after output {} was dropped",
+            self.offset
+        );
+        while self.offset + self.buffer.len() < end {
+            // Before more output arrives, drop what no later window needs (once per chunk,
+            // not per window: the copy is then of at most one window's samples).
+            let dead = (start - self.offset).min(self.buffer.len());
+            self.buffer.drain(..dead);
+            self.offset += dead;
+            if !self.input.is_empty() {
+                let (chunk, rest) = self
+                    .input
+                    .split_at(STREAM_CHUNK_FRAMES.min(self.input.len()));
+                self.input = rest;
+                if let Some(stream) = &mut self.stream {
+                    stream.process_into(chunk, &mut self.buffer)?;
+                }
+            } else if let Some(stream) = self.stream.take() {
+                self.buffer.extend(stream.finish()?);
+            } else {
+                bail!(
+                    "the resampled audio ended after {} samples, before the window {start}..{end}",
+                    self.offset + self.buffer.len()
+                );
+            }
+        }
+        Ok(&self.buffer[start - self.offset..end - self.offset])
+    }
 }
 
 /// As [`predict_file`] for samples already at the model's rate.
@@ -260,7 +343,7 @@ pub struct Cancelled {
     /// Analysis windows finished when it stopped.
     pub windows_done: usize,
     /// Analysis windows of the whole recording (`None` when it stopped before they were
-    /// counted, e.g. before resampling).
+    /// counted).
     pub windows: Option<usize>,
 }
 
@@ -294,11 +377,23 @@ pub fn predict_samples_with(
     hop_s: f64,
     cancel: &AtomicBool,
 ) -> Result<FilePrediction> {
+    predict_windows(model, samples.len(), &mut Whole(samples), hop_s, cancel)
+}
+
+/// The windowed prediction of a signal of `len` samples at the model's rate whose windows
+/// come from `source`.
+fn predict_windows(
+    model: &mut Model,
+    len: usize,
+    source: &mut dyn WindowSource,
+    hop_s: f64,
+    cancel: &AtomicBool,
+) -> Result<FilePrediction> {
     check_hop(hop_s)?;
     let rate = f64::from(model.sample_rate_hz());
     let window = model.window_samples().max(1);
     let hop = ((hop_s * rate).round() as usize).max(1);
-    let starts = window_starts(samples.len(), window, hop);
+    let starts = window_starts(len, window, hop);
     let cancelled = |windows_done: usize| Cancelled {
         windows_done,
         windows: Some(starts.len()),
@@ -310,11 +405,12 @@ pub fn predict_samples_with(
         if cancel.load(Ordering::Relaxed) {
             return Err(cancelled(i).into());
         }
-        let end = (start + window).min(samples.len());
-        let level = rms_dbfs(&samples[start..end]);
-        let silent = !model.has_speech(&samples[start..end]);
+        let end = (start + window).min(len);
+        let samples = source.window(start, end)?;
+        let level = rms_dbfs(samples);
+        let silent = !model.has_speech(samples);
         if !silent {
-            inputs.push(model.features(&samples[start..end])?);
+            inputs.push(model.features(samples)?);
         }
         windows.push(WindowPrediction {
             start_s: start as f64 / rate,
@@ -349,7 +445,7 @@ pub fn predict_samples_with(
         s
     });
     Ok(FilePrediction {
-        duration_s: samples.len() as f64 / rate,
+        duration_s: len as f64 / rate,
         probabilities,
         windows,
     })

@@ -156,16 +156,9 @@ pub struct RobustnessReport {
 
 /// The test clips of a fold: (corpus index, path, class index).
 fn test_clips(dir: &Path, info: &RunInfo) -> Result<Vec<(usize, PathBuf, usize)>> {
-    if !info.data_dir.is_dir() {
-        bail!(
-            "{}: the run's corpus folder {} is missing (paths in {} are relative to where \
-             ser-train ran)",
-            dir.display(),
-            info.data_dir.display(),
-            crate::RUN_INFO_FILE
-        );
-    }
-    let corpus = crate::load_corpus(&info.data_dir, info.test_data_dir.as_deref(), None)?;
+    let corpus = info
+        .load_corpus()
+        .with_context(|| format!("{}: cannot read the run's corpus", dir.display()))?;
     let splits = info
         .protocol
         .splits(&corpus)

@@ -103,6 +103,10 @@ fn ser_eval_evaluates_a_kfold_run_and_compares_it() {
         );
         assert_eq!(header.split(',').count(), 3 + usize::from(N_EMOTIONS));
         assert_eq!(lines.count(), 2 * usize::from(N_EMOTIONS));
+        // One corpus: no per-corpus figures anywhere.
+        assert!(metrics.get("per_corpus").is_none(), "{metrics}");
+        assert!(!dir.join("per-corpus.csv").exists());
+        assert!(!dir.join("confusion_matrix-ravdess.png").exists());
         for stem in ["confusion_matrix", "roc", "training_curves"] {
             assert_png(&dir.join(format!("{stem}.png")));
         }
@@ -122,6 +126,9 @@ fn ser_eval_evaluates_a_kfold_run_and_compares_it() {
     );
     assert_png(&runs.join("confusion_matrix.png"));
     assert_png(&runs.join("roc.png"));
+    assert!(aggregate.get("per_corpus").is_none(), "{aggregate}");
+    assert!(!runs.join("per-corpus.csv").exists());
+    assert!(!stdout.contains("  ravdess"), "{stdout}");
 
     // Compare the k-fold parent with one of its folds.
     let out = tmp.path().join("cmp");
@@ -148,6 +155,10 @@ fn ser_eval_evaluates_a_kfold_run_and_compares_it() {
         "{md}"
     );
     assert!(md.contains("runs/fold-2"), "{md}");
+    // The per-corpus column comes last, empty for single-corpus runs.
+    let md_lines: Vec<&str> = md.lines().collect();
+    assert!(md_lines[0].ends_with("| UAR per corpus |"), "{md}");
+    assert!(md_lines[2..4].iter().all(|l| l.ends_with(" |  |")), "{md}");
     let csv = std::fs::read_to_string(out.join("comparison.csv")).unwrap();
     assert_eq!(csv.lines().count(), 3, "{csv}");
     assert_png(&out.join("comparison.png"));
@@ -496,6 +507,59 @@ fn deep_models_train_on_augmented_copies() {
     assert!(!tmp.path().join("bad").exists());
 }
 
+/// Figures of one corpus's rows of a `predictions.csv`, computed here from the labels.
+struct HandFigures {
+    n_clips: usize,
+    accuracy: f64,
+    uar: f64,
+    macro_f1: f64,
+}
+
+/// Accuracy, and recall and F1 averaged over the classes in the corpus's true labels.
+fn hand_figures(predictions: &str, corpus: &str) -> HandFigures {
+    let mut lines = predictions.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (t, pr, c) = (col("true_label"), col("predicted_label"), col("corpus"));
+    let pairs: Vec<(String, String)> = lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[c] == corpus)
+        .map(|f| (f[t].to_owned(), f[pr].to_owned()))
+        .collect();
+    let mut classes: Vec<&str> = pairs.iter().map(|(t, _)| t.as_str()).collect();
+    classes.sort_unstable();
+    classes.dedup();
+    let count = |f: &dyn Fn(&(String, String)) -> bool| pairs.iter().filter(|p| f(p)).count();
+    let (mut recall, mut f1) = (0.0, 0.0);
+    for class in &classes {
+        let tp = count(&|(t, p)| t == class && p == class) as f64;
+        let support = count(&|(t, _)| t == class) as f64;
+        let predicted = count(&|(_, p)| p == class) as f64;
+        recall += tp / support;
+        f1 += 2.0 * tp / (support + predicted);
+    }
+    HandFigures {
+        n_clips: pairs.len(),
+        accuracy: count(&|(t, p)| t == p) as f64 / pairs.len() as f64,
+        uar: recall / classes.len() as f64,
+        macro_f1: f1 / classes.len() as f64,
+    }
+}
+
+/// Copies a folder's files (recursively).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 #[test]
 fn cross_corpus_runs_train_on_one_corpus_and_test_on_another() {
     let tmp = tempfile::tempdir().unwrap();
@@ -568,6 +632,115 @@ fn cross_corpus_runs_train_on_one_corpus_and_test_on_another() {
     );
     assert!(eval.status.success(), "{}", text(&eval.stderr));
 
+    // The corpus is a mixed one, so the test side (EmoDB) gets per-corpus figures, equal to
+    // those computed here from predictions.csv.
+    let stdout = text(&eval.stdout);
+    assert!(
+        stdout.contains("  emodb (24 test utterances): accuracy"),
+        "{stdout}"
+    );
+    let metrics = read_json(&out.join("metrics.json"));
+    let per_corpus = metrics["per_corpus"].as_array().expect("per_corpus");
+    assert_eq!(per_corpus.len(), 1, "{metrics}");
+    let emodb_figures = &per_corpus[0];
+    assert_eq!(emodb_figures["corpus"], "emodb");
+    assert_eq!(emodb_figures["n_clips"], 24);
+    assert_eq!(emodb_figures["classes"].as_array().unwrap().len(), 6);
+    let predictions = std::fs::read_to_string(out.join("predictions.csv")).unwrap();
+    assert!(
+        predictions.lines().next().unwrap().ends_with(",corpus"),
+        "{predictions}"
+    );
+    assert!(predictions.lines().skip(1).all(|l| l.ends_with(",emodb")));
+    let by_hand = hand_figures(&predictions, "emodb");
+    assert_eq!(by_hand.n_clips, 24);
+    let close = |key: &str, value: f64| {
+        let stored = emodb_figures[key].as_f64().unwrap();
+        assert!((stored - value).abs() < 1e-12, "{key}: {stored} vs {value}");
+    };
+    close("accuracy", by_hand.accuracy);
+    close("uar", by_hand.uar);
+    close("macro_f1", by_hand.macro_f1);
+    // EmoDB has every class of the shared label map: the figures are those of the report.
+    close("uar", metrics["report"]["uar"].as_f64().unwrap());
+    let confusion: u64 = emodb_figures["confusion_matrix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()))
+        .sum();
+    assert_eq!(confusion, 24);
+    let csv = std::fs::read_to_string(out.join("per-corpus.csv")).unwrap();
+    let csv_lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        csv_lines[0],
+        "corpus,n_clips,accuracy,uar,macro_f1,n_classes,classes"
+    );
+    assert!(csv_lines[1].starts_with("emodb,24,"), "{csv}");
+    assert_eq!(csv_lines.len(), 2, "{csv}");
+    assert_png(&out.join("confusion_matrix-emodb.png"));
+    assert!(
+        std::fs::read_to_string(out.join("report.txt"))
+            .unwrap()
+            .contains("Per corpus")
+    );
+
+    // Two copies of the run as the folds of a parent: the aggregate per corpus.
+    let parent = tmp.path().join("two-folds");
+    for k in 1..=2 {
+        copy_dir(&out, &parent.join(format!("fold-{k}")));
+    }
+    let eval = run(
+        env!("CARGO_BIN_EXE_ser-eval"),
+        &[&p(&parent), "--cache-dir", &p(&cache)],
+    );
+    assert!(eval.status.success(), "{}", text(&eval.stderr));
+    let stdout = text(&eval.stdout);
+    assert!(
+        stdout.contains("  emodb over 2 folds: accuracy"),
+        "{stdout}"
+    );
+    let aggregate = read_json(&parent.join("metrics.json"));
+    let emodb_aggregate = &aggregate["per_corpus"][0];
+    assert_eq!(emodb_aggregate["corpus"], "emodb", "{aggregate}");
+    assert_eq!(emodb_aggregate["folds"], serde_json::json!([1, 1]));
+    assert_eq!(emodb_aggregate["pooled"]["n_clips"], 48);
+    for (value, expected) in [
+        (&emodb_aggregate["mean"]["uar"], by_hand.uar),
+        (&emodb_aggregate["std"]["uar"], 0.0),
+        (&emodb_aggregate["pooled"]["uar"], by_hand.uar),
+        (&emodb_aggregate["pooled"]["accuracy"], by_hand.accuracy),
+        (&emodb_aggregate["pooled"]["macro_f1"], by_hand.macro_f1),
+    ] {
+        assert!(
+            (value.as_f64().unwrap() - expected).abs() < 1e-12,
+            "{value} vs {expected}"
+        );
+    }
+    let csv = std::fs::read_to_string(parent.join("per-corpus.csv")).unwrap();
+    assert!(
+        csv.starts_with("corpus,n_folds,accuracy_mean,accuracy_std,uar_mean,uar_std,"),
+        "{csv}"
+    );
+    assert!(csv.lines().nth(1).unwrap().starts_with("emodb,2,"), "{csv}");
+    assert_png(&parent.join("confusion_matrix-emodb.png"));
+
+    // The comparison's last column.
+    let cmp_dir = tmp.path().join("cmp");
+    let cmp = run(
+        env!("CARGO_BIN_EXE_ser-eval"),
+        &["--compare", &p(&parent), "--out", &p(&cmp_dir)],
+    );
+    assert!(cmp.status.success(), "{}", text(&cmp.stderr));
+    let md = std::fs::read_to_string(cmp_dir.join("comparison.md")).unwrap();
+    assert!(
+        md.lines()
+            .nth(2)
+            .unwrap()
+            .ends_with(&format!("| emodb {:.4} |", by_hand.uar)),
+        "{md}"
+    );
+
     let bad = run(
         env!("CARGO_BIN_EXE_ser-train"),
         &[
@@ -582,6 +755,177 @@ fn cross_corpus_runs_train_on_one_corpus_and_test_on_another() {
     assert!(!bad.status.success());
     assert!(
         text(&bad.stderr).contains("needs --test-data"),
+        "{}",
+        text(&bad.stderr)
+    );
+}
+
+#[test]
+fn several_corpora_train_together_and_leave_one_corpus_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ravdess = tmp.path().join("ravdess");
+    let emodb = tmp.path().join("emodb");
+    let cache = tmp.path().join("cache");
+    write_corpus(&ravdess);
+    common::write_emodb(&emodb);
+    let p = |p: &PathBuf| p.to_str().unwrap().to_owned();
+
+    // The summary names both corpora and their namespaced speakers.
+    let summary = run(
+        env!("CARGO_BIN_EXE_ser-train"),
+        &["--data", &p(&ravdess), "--data", &p(&emodb), "--summary"],
+    );
+    assert!(summary.status.success(), "{}", text(&summary.stderr));
+    let stdout = text(&summary.stdout);
+    assert!(stdout.contains("Per corpus:"), "{stdout}");
+    assert!(
+        stdout.contains("ravdess:01") && stdout.contains("emodb:03"),
+        "{stdout}"
+    );
+
+    let out = tmp.path().join("loco");
+    let train = run(
+        env!("CARGO_BIN_EXE_ser-train"),
+        &[
+            "--data",
+            &p(&ravdess),
+            "--data",
+            &p(&emodb),
+            "--protocol",
+            "leave-one-corpus-out",
+            "--fold",
+            "all",
+            "--model",
+            "svm",
+            "--preset",
+            "seed",
+            "--balance",
+            "corpus-class",
+            "--out",
+            &p(&out),
+            "--cache-dir",
+            &p(&cache),
+        ],
+    );
+    assert!(train.status.success(), "{}", text(&train.stderr));
+    // Fold 1 tests RAVDESS (trained on EmoDB), fold 2 tests EmoDB (trained on RAVDESS); no
+    // speaker on two sides, the corpus of every test clip is the held-out one.
+    for (fold, held_out, other) in [(1, "ravdess", "emodb"), (2, "emodb", "ravdess")] {
+        let dir = out.join(format!("fold-{fold}"));
+        let info = read_json(&dir.join("ser-run.json"));
+        assert_eq!(info["protocol"]["kind"], "leave_one_corpus_out");
+        assert!(
+            info["extra_data_dirs"][0]
+                .as_str()
+                .unwrap()
+                .ends_with("emodb")
+        );
+        let side = |name: &str| -> Vec<String> {
+            info[name]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_owned())
+                .collect()
+        };
+        let (tr, va, te) = (
+            side("train_speakers"),
+            side("val_speakers"),
+            side("test_speakers"),
+        );
+        assert!(te.iter().all(|s| s.starts_with(held_out)), "{te:?}");
+        assert!(
+            tr.iter().chain(&va).all(|s| s.starts_with(other)),
+            "{tr:?} {va:?}"
+        );
+        let model = read_json(&dir.join("classic-model.json"));
+        assert_eq!(model["config"]["balance"], "corpus-class");
+        let metrics = read_json(&dir.join("metrics.json"));
+        let per_corpus = metrics["per_corpus"].as_array().unwrap();
+        assert_eq!(per_corpus.len(), 1);
+        assert_eq!(per_corpus[0]["corpus"], held_out);
+        // Shared emotions only (EmoDB lacks calm and surprised).
+        assert_eq!(
+            metrics["report"]["class_names"].as_array().unwrap().len(),
+            6
+        );
+        let predictions = std::fs::read_to_string(dir.join("predictions.csv")).unwrap();
+        assert!(predictions.lines().next().unwrap().ends_with(",corpus"));
+        assert!(predictions.lines().skip(1).all(|l| l.ends_with(held_out)));
+    }
+    let aggregate = read_json(&out.join("metrics.json"));
+    let corpora: Vec<&str> = aggregate["per_corpus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["corpus"].as_str().unwrap())
+        .collect();
+    assert_eq!(corpora, ["ravdess", "emodb"]);
+
+    // The protocol name a report prints is accepted back; the union in 2 speaker folds mixes
+    // both corpora on each test side, with a union label map of all 8 emotions.
+    let union = tmp.path().join("union");
+    let train = run(
+        env!("CARGO_BIN_EXE_ser-train"),
+        &[
+            "--data",
+            &p(&ravdess),
+            "--data",
+            &p(&emodb),
+            "--protocol",
+            "speaker-2-fold",
+            "--model",
+            "svm",
+            "--preset",
+            "seed",
+            "--out",
+            &p(&union),
+            "--cache-dir",
+            &p(&cache),
+        ],
+    );
+    assert!(train.status.success(), "{}", text(&train.stderr));
+    let metrics = read_json(&union.join("fold-1").join("metrics.json"));
+    assert_eq!(
+        metrics["report"]["class_names"].as_array().unwrap().len(),
+        8
+    );
+    assert_eq!(metrics["per_corpus"].as_array().unwrap().len(), 2);
+
+    // Wrong combinations are refused with the reason.
+    let bad = run(
+        env!("CARGO_BIN_EXE_ser-train"),
+        &[
+            "--data",
+            &p(&ravdess),
+            "--data",
+            &p(&emodb),
+            "--test-data",
+            &p(&emodb),
+            "--model",
+            "svm",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("leave-one-corpus-out"),
+        "{}",
+        text(&bad.stderr)
+    );
+    let bad = run(
+        env!("CARGO_BIN_EXE_ser-train"),
+        &[
+            "--data",
+            &p(&ravdess),
+            "--protocol",
+            "leave-one-corpus-out",
+            "--model",
+            "svm",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("at least 2 corpora"),
         "{}",
         text(&bad.stderr)
     );

@@ -439,3 +439,162 @@ fn a_set_cancel_flag_stops_a_prediction_and_a_clear_one_changes_nothing() {
         "{cancelled}"
     );
 }
+
+/// Audio at another rate than the model's goes through the front end a chunk at a time, each
+/// window's samples taken as they come out (bounded memory); the windows, levels and
+/// probabilities are those of the whole signal resampled at once and then windowed.
+#[test]
+fn streamed_windows_give_the_probabilities_of_the_whole_resampled_signal() {
+    use ser_cli::predict::{STREAM_CHUNK_FRAMES, predict_audio, predict_samples};
+    /// Largest accepted difference of a probability (the two paths give the same samples,
+    /// so in practice they agree to the bit).
+    const TOLERANCE: f32 = 1e-4;
+    // The tiny SVM (no band limit: one resampling stage) and the shipped default model (band
+    // limit at 8 kHz: 48 kHz audio takes two stages, 48 -> 16 -> 22.05 kHz).
+    let models = [fixture().svm.clone(), ser_cli::default_model_dir()];
+    for dir in &models {
+        let mut model = ser_cli::Model::load(dir).unwrap();
+        for rate in [48_000_u32, 16_000, 8_000] {
+            // 14 s of syllable-like tones with a second of digital silence: many windows,
+            // many resampler chunks.
+            let mut samples: Vec<f32> = (1..=3_u8).flat_map(|e| tone(e, 0.3, 3.0, rate)).collect();
+            samples.extend(std::iter::repeat_n(0.0, rate as usize));
+            samples.extend((4..=5_u8).flat_map(|e| tone(e, 0.2, 2.0, rate)));
+            assert!(samples.len() > 4 * STREAM_CHUNK_FRAMES);
+            let audio = ser_audio::Audio {
+                samples,
+                sample_rate_hz: rate,
+                channels: 1,
+            };
+            let whole = ser_audio::resample_band_limited(
+                &audio.samples,
+                rate,
+                model.sample_rate_hz(),
+                model.band_hz(),
+            )
+            .unwrap();
+            let expected = predict_samples(&mut model, &whole, 0.5).unwrap();
+            let streamed = predict_audio(&mut model, &audio, 0.5).unwrap();
+            let what = format!("{} at {rate} Hz", dir.display());
+            assert_eq!(streamed.windows.len(), expected.windows.len(), "{what}");
+            assert!(expected.windows.len() > 20, "{what}");
+            assert_eq!(streamed.duration_s, expected.duration_s, "{what}");
+            let mut max_diff = 0.0_f32;
+            let mut voiced = 0;
+            for (s, e) in streamed.windows.iter().zip(&expected.windows) {
+                assert_eq!((s.start_s, s.end_s), (e.start_s, e.end_s), "{what}");
+                assert!((s.level_dbfs - e.level_dbfs).abs() < 1e-6, "{what}");
+                match (&s.probabilities, &e.probabilities) {
+                    (Some(a), Some(b)) => {
+                        voiced += 1;
+                        for (x, y) in a.iter().zip(b) {
+                            max_diff = max_diff.max((x - y).abs());
+                        }
+                    }
+                    (None, None) => {}
+                    other => panic!("{what}: silence differs at {}: {other:?}", s.start_s),
+                }
+            }
+            assert!(voiced > 0, "{what}");
+            let (a, b) = (
+                streamed.probabilities.unwrap(),
+                expected.probabilities.unwrap(),
+            );
+            for (x, y) in a.iter().zip(&b) {
+                max_diff = max_diff.max((x - y).abs());
+            }
+            assert!(
+                max_diff <= TOLERANCE,
+                "{what}: probabilities differ by {max_diff}"
+            );
+            eprintln!(
+                "{what}: {} windows, largest difference {max_diff}",
+                expected.windows.len()
+            );
+        }
+    }
+}
+
+/// A WAV file of 8-bit mono at `rate_hz` lasting `seconds` (a quiet syllable-like tone).
+fn low_rate_wav(path: &Path, rate_hz: u32, seconds: u32) {
+    let frames = rate_hz * seconds;
+    let mut bytes = Vec::with_capacity(44 + frames as usize);
+    bytes.extend_from_slice(b"RIFF");
+    bytes.extend_from_slice(&(36 + frames).to_le_bytes());
+    bytes.extend_from_slice(b"WAVEfmt ");
+    bytes.extend_from_slice(&16_u32.to_le_bytes());
+    bytes.extend_from_slice(&1_u16.to_le_bytes()); // PCM
+    bytes.extend_from_slice(&1_u16.to_le_bytes()); // mono
+    bytes.extend_from_slice(&rate_hz.to_le_bytes());
+    bytes.extend_from_slice(&rate_hz.to_le_bytes()); // bytes per second
+    bytes.extend_from_slice(&1_u16.to_le_bytes()); // block align
+    bytes.extend_from_slice(&8_u16.to_le_bytes()); // bits
+    bytes.extend_from_slice(b"data");
+    bytes.extend_from_slice(&frames.to_le_bytes());
+    let one_second = tone(1, 0.3, 1.0, rate_hz);
+    bytes.extend(
+        one_second
+            .iter()
+            .cycle()
+            .take(frames as usize)
+            .map(|&x| (128.0 + 127.0 * x).round() as u8),
+    );
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn files_longer_than_max_duration_are_refused_before_decoding() {
+    let f = fixture();
+    let svm = s(&f.svm);
+    let tmp = tempfile::tempdir().unwrap();
+    // 700 s of 1 kHz 8-bit audio: a 700 kB file, above the default limit of 600 s.
+    let long = tmp.path().join("hours-at-1khz.wav");
+    low_rate_wav(&long, 1_000, 700);
+    let started = std::time::Instant::now();
+    let out = predict(&[s(&clip(2)), s(&long), s(&clip(8)), "--model", svm, "--json"]);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "a refused file must fail the run");
+    assert!(
+        stderr.contains("hours-at-1khz.wav")
+            && stderr.contains("700.0 s")
+            && stderr.contains("600 s")
+            && stderr.contains("--max-duration-s"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // The others are still predicted, and the refusal took no decoding time.
+    let values = json_lines(&text(&out.stdout));
+    assert_eq!(values.len(), 2, "{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A higher limit accepts it (hops of 20 s keep the test short).
+    let out = predict(&[
+        s(&long),
+        "--model",
+        svm,
+        "--json",
+        "--max-duration-s",
+        "700",
+        "--hop-s",
+        "20",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let values = json_lines(&text(&out.stdout));
+    assert!((values[0]["duration_s"].as_f64().unwrap() - 700.0).abs() < 1e-3);
+
+    // The limit itself must be a positive number of seconds.
+    for bad in ["0", "-1", "NaN", "inf"] {
+        let flag = format!("--max-duration-s={bad}");
+        let out = predict(&[s(&clip(2)), "--model", svm, &flag]);
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "--max-duration-s {bad} accepted");
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains("--max-duration-s"),
+            "{bad}: {stderr}"
+        );
+    }
+}

@@ -462,3 +462,73 @@ fn a_hop_below_the_minimum_is_refused() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_shipped_default_model_has_checksums_and_a_changed_byte_is_refused() {
+    let shipped = ser_cli::default_model_dir();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = dir.path().join("default-model");
+    copy_dir(&shipped, &copy);
+    // Every weights file (of the run, or of every member of an ensemble) has its checksum
+    // beside it, in sha256sum's format.
+    let runs: Vec<PathBuf> = if copy.join("ensemble.json").is_file() {
+        let ensemble = common::read_json(&copy.join("ensemble.json"));
+        let members = ensemble["members"].as_array().expect("members");
+        assert!(!members.is_empty());
+        members
+            .iter()
+            .map(|m| copy.join(m["run_dir"].as_str().expect("run_dir")))
+            .collect()
+    } else {
+        vec![copy.clone()]
+    };
+    let mut weights = Vec::new();
+    for run in runs {
+        let found: Vec<PathBuf> = ["classic-model.json", ser_models::MODEL_WEIGHTS_FILE]
+            .iter()
+            .map(|name| run.join(name))
+            .filter(|path| path.is_file())
+            .collect();
+        assert!(!found.is_empty(), "{}: no weights", run.display());
+        for path in found {
+            let checksum = ser_models::checksum_path(&path);
+            let line = std::fs::read_to_string(&checksum)
+                .unwrap_or_else(|e| panic!("{}: {e}", checksum.display()));
+            let name = path.file_name().expect("name").to_string_lossy();
+            let (digest, rest) = line.split_at(64.min(line.len()));
+            assert!(
+                digest.bytes().all(|b| b.is_ascii_hexdigit()) && rest == format!("  {name}\n"),
+                "{}: {line:?}",
+                checksum.display()
+            );
+            weights.push(path);
+        }
+    }
+    // The copy predicts (the loader checks every checksum) ...
+    let clip = fixture()
+        .data
+        .join("Actor_02")
+        .join("03-01-03-01-01-01-02.wav");
+    let predict = || {
+        run(
+            env!("CARGO_BIN_EXE_ser-predict"),
+            &["--model", s(&copy), s(&clip)],
+        )
+    };
+    let output = predict();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    // ... and one changed byte in a member's weights is refused naming the file.
+    let target = weights.last().expect("weights");
+    let mut bytes = std::fs::read(target).expect("read");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(target, &bytes).expect("write");
+    let output = predict();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(s(target)) && stderr.contains("SHA-256"),
+        "{stderr}"
+    );
+    assert!(text(&output.stdout).is_empty());
+}

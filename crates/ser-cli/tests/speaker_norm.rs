@@ -144,6 +144,43 @@ fn speaker_normalised_models_train_evaluate_and_predict_with_a_reference() {
     let sum: f64 = probabilities.values().map(|v| v.as_f64().unwrap()).sum();
     assert!((sum - 1.0).abs() < 1e-3, "{sum}");
 
+    // --adapt takes the speaker's statistics from the batch itself: no --speaker-ref, and the
+    // same probabilities as with the speaker's clips as the reference (from the same files).
+    let adapted = run(
+        env!("CARGO_BIN_EXE_ser-predict"),
+        &["--model", s(&fold), "--adapt", "--json", s(&actor_dir)],
+    );
+    assert!(adapted.status.success(), "{}", text(&adapted.stderr));
+    let stderr = text(&adapted.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "adaptation: standardised with the statistics of 16 files (1 speaker: {test_speaker} 16)"
+        )),
+        "{stderr}"
+    );
+    let same = text(&adapted.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| {
+            v["path"]
+                .as_str()
+                .unwrap()
+                .ends_with(clip.file_name().unwrap().to_str().unwrap())
+        })
+        .unwrap();
+    for (name, p) in probabilities {
+        let q = same["probabilities"][name].as_f64().unwrap();
+        assert!((p.as_f64().unwrap() - q).abs() < 1e-4, "{name}: {p} vs {q}");
+    }
+    // ser-eval --adapt: the speaker normalisation of the plain evaluation, the same figures.
+    let eval = run(
+        env!("CARGO_BIN_EXE_ser-eval"),
+        &["--adapt", s(&fold), "--cache-dir", s(&cache)],
+    );
+    assert!(eval.status.success(), "{}", text(&eval.stderr));
+    let adapted_metrics = read_json(&fold.join("adapted").join("metrics.json"));
+    assert_eq!(adapted_metrics["report"], fold_metrics["report"]);
+
     // Too few reference clips: the minimum is named.
     let few = tmp.path().join("few");
     std::fs::create_dir_all(&few).unwrap();

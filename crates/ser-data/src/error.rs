@@ -91,6 +91,15 @@ pub enum DataError {
         found: CorpusKind,
     },
 
+    /// A protocol name that is not one of the known ones.
+    #[error("unknown protocol {name:?} (known: {known})")]
+    UnknownProtocol {
+        /// The name given.
+        name: String,
+        /// The names that are known.
+        known: &'static str,
+    },
+
     /// Invalid protocol parameters (e.g. k < 2, percentages over 100).
     #[error("invalid protocol {protocol}: {reason}")]
     InvalidProtocol {

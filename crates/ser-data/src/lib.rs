@@ -47,4 +47,4 @@ pub use emotion::{Emotion, Gender, LabelMap};
 pub use error::DataError;
 pub use normalize::{NormalizationMode, Normalizer};
 pub use protocol::{LEAK_WARNING, Protocol, Split};
-pub use summary::{FoldSummary, SpeakerCount, Summary};
+pub use summary::{CorpusCount, FoldSummary, SpeakerCount, Summary};

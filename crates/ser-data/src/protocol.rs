@@ -29,6 +29,9 @@ const RAVDESS_VAL_ACTORS: usize = 2;
 /// Last training actor of the original single split (train 1-18, test 19-24).
 const ORIGINAL_LAST_TRAIN_ACTOR: u8 = 18;
 
+/// The name of [`Protocol::LeaveOneCorpusOut`].
+const LEAVE_ONE_CORPUS_OUT: &str = "leave-one-corpus-out";
+
 /// The warning attached to [`Protocol::RandomClipsLeaksSpeakers`].
 pub const LEAK_WARNING: &str = "WARNING: random clip-level split (RandomClipsLeaksSpeakers): the same speakers are in the training and the test set, so the score measures recognition of voices already heard, not of emotion in new speakers. The Python original reported 87.5% on RAVDESS this way and 34-37% with actors held out. Do not report this number as speaker-independent.";
 
@@ -59,7 +62,17 @@ pub enum Protocol {
         train: CorpusKind,
         /// Test corpus.
         test: CorpusKind,
-        /// Validation speakers taken from the training corpus (gender-interleaved, sorted).
+        /// Validation speakers taken from the training corpus (gender-interleaved, sorted); at
+        /// most this many, and never so many that fewer than two training speakers remain.
+        val_speakers: usize,
+    },
+    /// Leave one corpus out, for a corpus combined from several ([`Corpus::combine`]): one
+    /// split per corpus (in [`CorpusKind`] order) that tests on it and trains on all the
+    /// others, on the emotions both sides share. Validation speakers come from the training
+    /// corpora (gender-interleaved, sorted), at most `val_speakers` and never so many that fewer
+    /// than two training speakers remain (TESS alone trains with none held out).
+    LeaveOneCorpusOut {
+        /// Validation speakers per split (an upper bound, see above).
         val_speakers: usize,
     },
     /// No test side: every speaker trains, except `val_speakers` held out for validation
@@ -110,6 +123,7 @@ impl Protocol {
             Protocol::RavdessOriginalSplit => "ravdess-original-split".to_owned(),
             Protocol::SpeakerKFold { k, .. } => format!("speaker-{k}-fold"),
             Protocol::CrossCorpus { train, test, .. } => format!("cross-corpus-{train}-to-{test}"),
+            Protocol::LeaveOneCorpusOut { .. } => LEAVE_ONE_CORPUS_OUT.to_owned(),
             Protocol::AllSpeakers { .. } => "all-speakers".to_owned(),
             Protocol::RandomClipsLeaksSpeakers { .. } => "random-clips-LEAKS-SPEAKERS".to_owned(),
         }
@@ -120,8 +134,9 @@ impl Protocol {
         match self {
             Protocol::RavdessLeaveFourActorsOut => "6-fold leave-4-actors-out: test actors {1-4},{5-8},{9-12},{13-16},{17-20},{21-24}; validation = first male + first female actor of the next fold; train = other 18 actors".to_owned(),
             Protocol::RavdessOriginalSplit => "single split: train actors 1-16, validation actors 17-18, test actors 19-24".to_owned(),
-            Protocol::SpeakerKFold { k, val_speakers } => format!("{k}-fold by speaker (round-robin, gender-balanced); validation = {val_speakers} speaker(s) from the next fold(s), gender-interleaved"),
+            Protocol::SpeakerKFold { k, val_speakers } => format!("{k}-fold by speaker (round-robin, gender-balanced, stratified by corpus); validation = {val_speakers} speaker(s) from the next fold(s), gender-interleaved"),
             Protocol::CrossCorpus { train, test, val_speakers } => format!("train on {train} ({val_speakers} validation speaker(s), gender-interleaved), test on {test}; shared emotions only"),
+            Protocol::LeaveOneCorpusOut { val_speakers } => format!("leave one corpus out: each corpus tested once by a model trained on all the others (up to {val_speakers} validation speaker(s) from them, gender-interleaved); shared emotions only"),
             Protocol::AllSpeakers { val_speakers } => format!("every speaker trains; validation = {val_speakers} speaker(s), gender-interleaved; no test side (final model)"),
             Protocol::RandomClipsLeaksSpeakers { seed, test_percent, val_percent } => format!("random clip split (seed {seed}, test {test_percent}%, validation {val_percent}%) -- LEAKS SPEAKERS"),
         }
@@ -150,7 +165,10 @@ impl Protocol {
                 train,
                 test,
                 val_speakers,
-            } => vec![self.cross_corpus(corpus, *train, *test, *val_speakers)?],
+            } => vec![self.held_out_corpus(corpus, 0, &[*train], *test, *val_speakers)?],
+            Protocol::LeaveOneCorpusOut { val_speakers } => {
+                self.leave_one_corpus_out(corpus, *val_speakers)?
+            }
             Protocol::AllSpeakers { val_speakers } => {
                 vec![self.all_speakers(corpus, *val_speakers)?]
             }
@@ -173,8 +191,14 @@ impl Protocol {
         Ok(splits)
     }
 
+    /// RAVDESS protocols run on RAVDESS, or on a combined corpus holding it: the speakers of
+    /// the other corpora are then always on the training side (extra training data), so the
+    /// test folds, and their figures, are those of RAVDESS alone.
     fn require_ravdess(&self, corpus: &Corpus) -> Result<(), DataError> {
-        if corpus.kind != CorpusKind::Ravdess {
+        let holds_ravdess = corpus.kind == CorpusKind::Ravdess
+            || (corpus.kind == CorpusKind::Mixed
+                && corpus.corpus_kinds().contains(&CorpusKind::Ravdess));
+        if !holds_ravdess {
             return Err(DataError::ProtocolNeedsCorpus {
                 protocol: self.name(),
                 expected: CorpusKind::Ravdess,
@@ -209,7 +233,13 @@ impl Protocol {
                     .collect()
             })
             .collect();
-        group_folds(self, corpus, &folds, RAVDESS_VAL_ACTORS)
+        group_folds(
+            self,
+            corpus,
+            &folds,
+            RAVDESS_VAL_ACTORS,
+            &non_ravdess_speakers(corpus),
+        )
     }
 
     fn ravdess_original(&self, corpus: &Corpus) -> Result<Vec<Split>, DataError> {
@@ -218,11 +248,13 @@ impl Protocol {
             r.map(SpeakerId::ravdess).collect()
         };
         let val_first = ORIGINAL_LAST_TRAIN_ACTOR - 1;
+        let mut train = actors(1..=val_first - 1);
+        train.extend(non_ravdess_speakers(corpus));
         let split = assign(
             self,
             corpus,
             0,
-            &actors(1..=val_first - 1),
+            &train,
             &actors(val_first..=ORIGINAL_LAST_TRAIN_ACTOR),
             &actors(ORIGINAL_LAST_TRAIN_ACTOR + 1..=ravdess::N_ACTORS),
             &corpus.emotions(),
@@ -250,15 +282,23 @@ impl Protocol {
                 found: speakers.len(),
             });
         }
+        // Dealt round-robin per corpus (males, then females, each in sorted order), the
+        // counter running on from one corpus to the next: every corpus is spread over the
+        // folds as evenly as its speakers allow (stratified by corpus).
         let mut folds: Vec<Vec<(SpeakerId, Gender)>> = vec![Vec::new(); k];
-        let by_gender = speakers
-            .iter()
-            .filter(|(_, g)| *g == Gender::Male)
-            .chain(speakers.iter().filter(|(_, g)| *g == Gender::Female));
-        for (i, s) in by_gender.enumerate() {
-            folds[i % k].push(s.clone());
+        let mut next = 0;
+        for kind in corpus.corpus_kinds() {
+            let of_kind = speakers_of_kind(corpus, &speakers, kind);
+            let by_gender = of_kind
+                .iter()
+                .filter(|(_, g)| *g == Gender::Male)
+                .chain(of_kind.iter().filter(|(_, g)| *g == Gender::Female));
+            for s in by_gender {
+                folds[next % k].push(s.clone());
+                next += 1;
+            }
         }
-        group_folds(self, corpus, &folds, val_speakers)
+        group_folds(self, corpus, &folds, val_speakers, &BTreeSet::new())
     }
 
     fn all_speakers(&self, corpus: &Corpus, val_speakers: usize) -> Result<Split, DataError> {
@@ -290,14 +330,43 @@ impl Protocol {
         )
     }
 
-    fn cross_corpus(
+    fn leave_one_corpus_out(
         &self,
         corpus: &Corpus,
-        train: CorpusKind,
+        val_speakers: usize,
+    ) -> Result<Vec<Split>, DataError> {
+        let kinds = corpus.corpus_kinds();
+        if kinds.len() < 2 {
+            return Err(DataError::InvalidProtocol {
+                protocol: self.name(),
+                reason: format!(
+                    "needs at least 2 corpora (give --data more than once), found {}",
+                    kinds.len()
+                ),
+            });
+        }
+        kinds
+            .iter()
+            .enumerate()
+            .map(|(fold, &test)| {
+                let train: Vec<CorpusKind> = kinds.iter().copied().filter(|&k| k != test).collect();
+                self.held_out_corpus(corpus, fold, &train, test, val_speakers)
+            })
+            .collect()
+    }
+
+    /// The split that trains on the `train` corpora and tests on `test`, on the emotions both
+    /// sides share. Fewer than `val_speakers` validation speakers are taken when the training
+    /// corpora have too few: two always stay for training (TESS trains with none held out).
+    fn held_out_corpus(
+        &self,
+        corpus: &Corpus,
+        fold: usize,
+        train: &[CorpusKind],
         test: CorpusKind,
         val_speakers: usize,
     ) -> Result<Split, DataError> {
-        if train == test {
+        if train.contains(&test) {
             return Err(DataError::InvalidProtocol {
                 protocol: self.name(),
                 reason: "training and test corpus are the same".to_owned(),
@@ -319,47 +388,48 @@ impl Protocol {
                 Ok(found)
             }
         };
-        let train_emotions = emotions_of(train)?;
+        let mut train_emotions = BTreeSet::new();
+        for &kind in train {
+            train_emotions.extend(emotions_of(kind)?);
+        }
         let test_emotions = emotions_of(test)?;
-        let shared: Vec<Emotion> = train_emotions
+        let shared: Vec<Emotion> = test_emotions
             .into_iter()
-            .filter(|e| test_emotions.contains(e))
+            .filter(|e| train_emotions.contains(e))
             .collect();
         if shared.is_empty() {
-            return Err(DataError::NoSharedEmotions { train, test });
+            return Err(DataError::NoSharedEmotions {
+                train: train.first().copied().unwrap_or(CorpusKind::Mixed),
+                test,
+            });
         }
         let speakers = corpus.speakers();
-        let of_kind = |kind: CorpusKind| -> Vec<(SpeakerId, Gender)> {
-            speakers
-                .iter()
-                .filter(|(s, _)| {
-                    corpus
-                        .items
-                        .iter()
-                        .any(|u| &u.speaker == s && u.corpus == kind)
-                })
-                .cloned()
-                .collect()
-        };
-        let train_pool = of_kind(train);
-        if train_pool.len() <= val_speakers {
+        let train_pool: Vec<(SpeakerId, Gender)> = train
+            .iter()
+            .flat_map(|&kind| speakers_of_kind(corpus, &speakers, kind))
+            .collect();
+        let n_val = val_speakers.min(train_pool.len().saturating_sub(2));
+        if train_pool.is_empty() {
             return Err(DataError::TooFewSpeakers {
                 protocol: self.name(),
-                needed: val_speakers + 1,
+                needed: n_val + 1,
                 found: train_pool.len(),
             });
         }
         let val: BTreeSet<SpeakerId> = interleave_by_gender(&train_pool)
             .into_iter()
-            .take(val_speakers)
+            .take(n_val)
             .collect();
         let train_set: BTreeSet<SpeakerId> = train_pool
             .into_iter()
             .map(|(s, _)| s)
             .filter(|s| !val.contains(s))
             .collect();
-        let test_set: BTreeSet<SpeakerId> = of_kind(test).into_iter().map(|(s, _)| s).collect();
-        assign(self, corpus, 0, &train_set, &val, &test_set, &shared)
+        let test_set: BTreeSet<SpeakerId> = speakers_of_kind(corpus, &speakers, test)
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        assign(self, corpus, fold, &train_set, &val, &test_set, &shared)
     }
 
     fn random_clips(
@@ -422,6 +492,58 @@ impl Default for Protocol {
     }
 }
 
+impl std::str::FromStr for Protocol {
+    type Err = DataError;
+
+    /// Parses a protocol's [`Protocol::name`] (so a name printed in a report can be given
+    /// back), with the command line's short forms: `ravdess-6fold`, `original-split`,
+    /// `kfold:K`, `loco`. Parameters a name does not carry take their defaults: 2 validation
+    /// speakers (`speaker-K-fold`, `cross-corpus-A-to-B`, `leave-one-corpus-out`,
+    /// `all-speakers`), seed 42 with 15% test and 15% validation clips for the leaking random
+    /// split. `default` depends on the corpus, see [`Protocol::default_for`].
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let unknown = || DataError::UnknownProtocol {
+            name: s.to_owned(),
+            known: "ravdess-leave-4-actors-out (ravdess-6fold), ravdess-original-split \
+                    (original-split), speaker-K-fold (kfold:K), leave-one-corpus-out (loco), \
+                    cross-corpus-A-to-B, all-speakers, random-clips-leaks-speakers",
+        };
+        let name = s.trim();
+        let lower = name.to_ascii_lowercase();
+        Ok(match lower.as_str() {
+            "ravdess-leave-4-actors-out" | "ravdess-6fold" => Protocol::RavdessLeaveFourActorsOut,
+            "ravdess-original-split" | "original-split" => Protocol::RavdessOriginalSplit,
+            LEAVE_ONE_CORPUS_OUT | "loco" => Protocol::LeaveOneCorpusOut { val_speakers: 2 },
+            "all-speakers" => Protocol::AllSpeakers { val_speakers: 2 },
+            "random-clips-leaks-speakers" => Protocol::RandomClipsLeaksSpeakers {
+                seed: 42,
+                test_percent: 15,
+                val_percent: 15,
+            },
+            other => {
+                let k = other.strip_prefix("kfold:").or_else(|| {
+                    other
+                        .strip_prefix("speaker-")
+                        .and_then(|r| r.strip_suffix("-fold"))
+                });
+                if let Some(k) = k {
+                    let k = k.parse::<usize>().map_err(|_| unknown())?;
+                    return Ok(Protocol::SpeakerKFold { k, val_speakers: 2 });
+                }
+                let (train, test) = other
+                    .strip_prefix("cross-corpus-")
+                    .and_then(|r| r.split_once("-to-"))
+                    .ok_or_else(unknown)?;
+                Protocol::CrossCorpus {
+                    train: train.parse()?,
+                    test: test.parse()?,
+                    val_speakers: 2,
+                }
+            }
+        })
+    }
+}
+
 impl fmt::Display for Protocol {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.name(), self.description())
@@ -452,12 +574,43 @@ fn interleave_by_gender(speakers: &[(SpeakerId, Gender)]) -> Vec<SpeakerId> {
     out
 }
 
-/// One split per fold: test = the fold, validation per the module-level rule, train = the rest.
+/// The speakers (of `speakers`, sorted with genders) whose utterances come from corpus `kind`.
+fn speakers_of_kind(
+    corpus: &Corpus,
+    speakers: &[(SpeakerId, Gender)],
+    kind: CorpusKind,
+) -> Vec<(SpeakerId, Gender)> {
+    let of_kind: BTreeSet<&SpeakerId> = corpus
+        .items
+        .iter()
+        .filter(|u| u.corpus == kind)
+        .map(|u| &u.speaker)
+        .collect();
+    speakers
+        .iter()
+        .filter(|(s, _)| of_kind.contains(s))
+        .cloned()
+        .collect()
+}
+
+/// The speakers of every corpus but RAVDESS in a combined corpus (empty for RAVDESS alone).
+fn non_ravdess_speakers(corpus: &Corpus) -> BTreeSet<SpeakerId> {
+    corpus
+        .items
+        .iter()
+        .filter(|u| u.corpus != CorpusKind::Ravdess)
+        .map(|u| u.speaker.clone())
+        .collect()
+}
+
+/// One split per fold: test = the fold, validation per the module-level rule, train = the
+/// rest plus `always_train` (speakers of extra training corpora, in no fold).
 fn group_folds(
     protocol: &Protocol,
     corpus: &Corpus,
     folds: &[Vec<(SpeakerId, Gender)>],
     val_speakers: usize,
+    always_train: &BTreeSet<SpeakerId>,
 ) -> Result<Vec<Split>, DataError> {
     let k = folds.len();
     let n_speakers: usize = folds.iter().map(Vec::len).sum();
@@ -482,6 +635,7 @@ fn group_folds(
                 .flatten()
                 .map(|(s, _)| s.clone())
                 .filter(|s| !test.contains(s) && !val.contains(s))
+                .chain(always_train.iter().cloned())
                 .collect();
             assign(protocol, corpus, f, &train, &val, &test, &emotions)
         })

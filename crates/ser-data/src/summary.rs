@@ -22,6 +22,19 @@ pub struct SpeakerCount {
     pub n_clips: usize,
 }
 
+/// Clips, speakers and emotions of one corpus of a combined corpus.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorpusCount {
+    /// The corpus.
+    pub corpus: CorpusKind,
+    /// Usable clips.
+    pub n_clips: usize,
+    /// Speakers.
+    pub n_speakers: usize,
+    /// Clips per emotion it has, in class order.
+    pub per_emotion: Vec<(Emotion, usize)>,
+}
+
 /// Sizes and speakers of one split.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FoldSummary {
@@ -55,6 +68,9 @@ pub struct Summary {
     pub per_emotion: Vec<(Emotion, usize)>,
     /// Clips per speaker, sorted by speaker id.
     pub per_speaker: Vec<SpeakerCount>,
+    /// Clips per corpus of a combined corpus (empty for one corpus).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_corpus: Vec<CorpusCount>,
     /// The protocol, when one was given.
     pub protocol: Option<Protocol>,
     /// One entry per split of the protocol.
@@ -87,6 +103,29 @@ impl Summary {
                 n_clips,
             })
             .collect();
+        let kinds = corpus.corpus_kinds();
+        let per_corpus = if kinds.len() > 1 {
+            kinds
+                .into_iter()
+                .map(|kind| {
+                    let items: Vec<_> = corpus.items.iter().filter(|u| u.corpus == kind).collect();
+                    let speakers: std::collections::BTreeSet<&SpeakerId> =
+                        items.iter().map(|u| &u.speaker).collect();
+                    CorpusCount {
+                        corpus: kind,
+                        n_clips: items.len(),
+                        n_speakers: speakers.len(),
+                        per_emotion: Emotion::ALL
+                            .into_iter()
+                            .map(|e| (e, items.iter().filter(|u| u.emotion == e).count()))
+                            .filter(|(_, n)| *n > 0)
+                            .collect(),
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let folds = match protocol {
             Some(p) => p
                 .splits(corpus)?
@@ -113,6 +152,7 @@ impl Summary {
             n_clips: corpus.len(),
             per_emotion,
             per_speaker,
+            per_corpus,
             protocol: protocol.cloned(),
             folds,
             leak_warning: protocol.and_then(Protocol::leak_warning).map(str::to_owned),
@@ -158,6 +198,24 @@ impl fmt::Display for Summary {
             self.per_speaker.len() - n_male,
             self.skipped.len()
         )?;
+        if !self.per_corpus.is_empty() {
+            writeln!(f, "\nPer corpus:")?;
+            for c in &self.per_corpus {
+                let emotions: Vec<String> = c
+                    .per_emotion
+                    .iter()
+                    .map(|(e, n)| format!("{e} {n}"))
+                    .collect();
+                writeln!(
+                    f,
+                    "  {:<8} {:>6} clips, {:>3} speakers: {}",
+                    c.corpus,
+                    c.n_clips,
+                    c.n_speakers,
+                    emotions.join(", ")
+                )?;
+            }
+        }
         writeln!(f, "\nPer emotion:")?;
         for (e, n) in &self.per_emotion {
             writeln!(f, "  {e:<10} {n:>6}")?;

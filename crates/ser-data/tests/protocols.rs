@@ -268,6 +268,177 @@ fn cross_corpus_uses_shared_emotions_only() {
     ));
 }
 
+fn ravdess_and_tess(dir: &std::path::Path) -> Corpus {
+    let ravdess = ravdess_corpus(dir, &[1, 2, 5]); // neutral, calm, angry
+    let tess =
+        Corpus::load(&common::tess(dir, &["back"]), &CorpusOptions::default()).expect("tess");
+    Corpus::combine(vec![ravdess, tess]).expect("combine")
+}
+
+#[test]
+fn leave_one_corpus_out_tests_each_corpus_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let combined = ravdess_and_tess(dir.path());
+    assert_eq!(
+        combined.corpus_kinds(),
+        [CorpusKind::Ravdess, CorpusKind::Tess]
+    );
+    let protocol = Protocol::LeaveOneCorpusOut { val_speakers: 2 };
+    let splits = protocol.splits(&combined).expect("splits");
+    assert_speaker_independent(&combined, &splits);
+    assert_eq!(splits.len(), 2);
+    for (s, test) in splits.iter().zip([CorpusKind::Ravdess, CorpusKind::Tess]) {
+        assert!(s.test.iter().all(|&i| combined.items[i].corpus == test));
+        assert!(
+            s.train
+                .iter()
+                .chain(&s.val)
+                .all(|&i| combined.items[i].corpus != test)
+        );
+        // Calm is RAVDESS's alone: never in a split that crosses to or from TESS.
+        assert_eq!(s.emotions, [Emotion::Neutral, Emotion::Angry]);
+    }
+    // Testing RAVDESS: TESS's two speakers train, none left for validation.
+    assert!(splits[0].val_speakers.is_empty());
+    assert_eq!(splits[0].train_speakers.len(), 2);
+    // Testing TESS: two RAVDESS actors validate, 22 train.
+    assert_eq!(actors(&splits[1].val_speakers), [1, 2]);
+    assert_eq!(splits[1].train_speakers.len(), 22);
+
+    let single = ravdess_corpus(dir.path(), &[1]);
+    assert!(matches!(
+        protocol.splits(&single),
+        Err(DataError::InvalidProtocol { .. })
+    ));
+}
+
+#[test]
+fn ravdess_folds_on_a_combined_corpus_train_on_the_others_always() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let combined = ravdess_and_tess(dir.path());
+    let alone = ravdess_corpus(&dir.path().join("alone"), &[1, 2, 5]);
+    let mixed = Protocol::RavdessLeaveFourActorsOut
+        .splits(&combined)
+        .expect("mixed");
+    let plain = Protocol::RavdessLeaveFourActorsOut
+        .splits(&alone)
+        .expect("plain");
+    assert_speaker_independent(&combined, &mixed);
+    assert_eq!(mixed.len(), 6);
+    for (m, p) in mixed.iter().zip(&plain) {
+        assert_eq!(
+            m.test_speakers, p.test_speakers,
+            "the same RAVDESS test folds"
+        );
+        assert_eq!(m.val_speakers, p.val_speakers);
+        assert_eq!(m.train_speakers.len(), p.train_speakers.len() + 2);
+        assert!(
+            m.test
+                .iter()
+                .chain(&m.val)
+                .all(|&i| combined.items[i].corpus == CorpusKind::Ravdess)
+        );
+        assert!(
+            combined
+                .items
+                .iter()
+                .enumerate()
+                .filter(|(_, u)| u.corpus == CorpusKind::Tess)
+                .all(|(i, _)| m.is_train(i)),
+            "every TESS clip trains"
+        );
+        // The union of both corpora's emotions (TESS brings five RAVDESS lacks here).
+        assert_eq!(m.emotions, combined.emotions());
+        assert_eq!(m.emotions.len(), 8);
+    }
+    let original = Protocol::RavdessOriginalSplit
+        .splits(&combined)
+        .expect("original");
+    assert_eq!(original[0].train_speakers.len(), 16 + 2);
+}
+
+#[test]
+fn speaker_kfold_over_corpora_is_stratified_by_corpus() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let combined = ravdess_and_tess(dir.path());
+    let splits = Protocol::SpeakerKFold {
+        k: 5,
+        val_speakers: 2,
+    }
+    .splits(&combined)
+    .expect("splits");
+    assert_speaker_independent(&combined, &splits);
+    let per_fold: Vec<(usize, usize)> = splits
+        .iter()
+        .map(|s| {
+            let n = |kind: CorpusKind| {
+                s.test_speakers
+                    .iter()
+                    .filter(|x| x.as_str().starts_with(kind.name()))
+                    .count()
+            };
+            (n(CorpusKind::Ravdess), n(CorpusKind::Tess))
+        })
+        .collect();
+    // 24 actors dealt 5, 5, 5, 5, 4; TESS's two speakers continue the deal: folds 5 and 1.
+    assert_eq!(per_fold, [(5, 1), (5, 0), (5, 0), (5, 0), (4, 1)]);
+}
+
+#[test]
+fn protocol_names_parse_back() {
+    for p in [
+        Protocol::RavdessLeaveFourActorsOut,
+        Protocol::RavdessOriginalSplit,
+        Protocol::SpeakerKFold {
+            k: 7,
+            val_speakers: 2,
+        },
+        Protocol::CrossCorpus {
+            train: CorpusKind::Ravdess,
+            test: CorpusKind::Tess,
+            val_speakers: 2,
+        },
+        Protocol::LeaveOneCorpusOut { val_speakers: 2 },
+        Protocol::AllSpeakers { val_speakers: 2 },
+        Protocol::RandomClipsLeaksSpeakers {
+            seed: 42,
+            test_percent: 15,
+            val_percent: 15,
+        },
+    ] {
+        assert_eq!(
+            p.name().parse::<Protocol>().expect("parse"),
+            p,
+            "{}",
+            p.name()
+        );
+    }
+    for (short, long) in [
+        ("ravdess-6fold", "ravdess-leave-4-actors-out"),
+        ("original-split", "ravdess-original-split"),
+        ("kfold:5", "speaker-5-fold"),
+        ("loco", "leave-one-corpus-out"),
+    ] {
+        assert_eq!(
+            short.parse::<Protocol>().expect("short"),
+            long.parse::<Protocol>().expect("long")
+        );
+    }
+    for bad in [
+        "",
+        "kfold:x",
+        "speaker-fold",
+        "cross-corpus-ravdess",
+        "nope",
+    ] {
+        let err = bad.parse::<Protocol>().expect_err(bad);
+        assert!(
+            err.to_string().contains("protocol") || err.to_string().contains("corpus"),
+            "{err}"
+        );
+    }
+}
+
 #[test]
 fn only_the_random_clip_split_leaks_and_it_says_so() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -340,6 +511,7 @@ fn protocols_serialise() {
             val_percent: 0,
         },
         Protocol::AllSpeakers { val_speakers: 2 },
+        Protocol::LeaveOneCorpusOut { val_speakers: 2 },
     ] {
         let json = serde_json::to_string(&p).expect("json");
         assert_eq!(

@@ -19,9 +19,12 @@
 //! ones included) and the body within [`ServeOptions::body_timeout`] (else 408); at most
 //! [`ServeOptions::max_connections`] connections are open at once, and a new one beyond that
 //! closes the longest-open idle connection (or gets 503 when none is idle). Audio is decoded
-//! in memory: nothing is written to disk. Predictions run on the blocking thread pool, so
-//! slow requests never stall the others; each model keeps a pool of up to
-//! [`ServeOptions::workers`] loaded instances.
+//! in memory: nothing is written to disk. The decoded upload is held at its own rate (the
+//! decoders return whole signals); each model's front end (band limit, resampling) runs over
+//! it a chunk at a time, keeping only what the current analysis window needs, so the
+//! resampled signal is never held whole (see [`predict::predict_audio_with`]). Predictions
+//! run on the blocking thread pool, so slow requests never stall the others; each model keeps
+//! a pool of up to [`ServeOptions::workers`] loaded instances.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -60,7 +63,8 @@ pub struct ServeOptions {
     pub hop_s: f64,
     /// Loaded instances per model (concurrent predictions of one model).
     pub workers: usize,
-    /// Longest accepted audio, in seconds of sound (decoding and resampling grow with it).
+    /// Longest accepted audio, in seconds of sound (the decoded upload, held at its own rate,
+    /// grows with it).
     pub max_duration_s: f64,
     /// Longest wait for a request's headers, from the connection's start or the previous
     /// response; the connection is closed after it.

@@ -5,6 +5,7 @@
 //! ser-eval --compare RUN_DIR... [--out DIR] # comparison.{md,csv,png,svg}
 //! ser-eval --ensemble RUN_DIR... --out DIR   # the mean of several runs' probabilities
 //! ser-eval --robustness RUN_DIR...          # the test side under recording conditions
+//! ser-eval --adapt RUN_DIR...               # the test side adapted per speaker -> adapted/
 //! ```
 
 #[macro_use]
@@ -66,6 +67,12 @@ struct Args {
     /// Worker threads of --robustness (each holds a copy of the model).
     #[arg(long, default_value_t = 2, requires = "robustness")]
     threads: usize,
+    /// Evaluate with unsupervised adaptation: each test speaker's inputs standardised with that
+    /// speaker's own statistics (labels unused; speakers with fewer than 10 clips get those of
+    /// the whole test side), as `ser-predict --adapt` does for a batch. Written to the adapted/
+    /// sub-folder of every evaluated folder (with adaptation.json), beside the plain evaluation.
+    #[arg(long, conflicts_with_all = ["compare", "ensemble", "robustness"])]
+    adapt: bool,
     /// Output folder of --compare and --ensemble.
     #[arg(long, value_name = "DIR", default_value = ".")]
     out: PathBuf,
@@ -87,6 +94,7 @@ fn run(args: Args) -> Result<()> {
     let options = EvalOptions {
         cache_dir: args.cache.cache_dir(),
         progress: true,
+        adapt: args.adapt,
     };
     if args.ensemble {
         let command = std::env::args().collect::<Vec<_>>().join(" ");
@@ -159,8 +167,19 @@ fn run(args: Args) -> Result<()> {
     }
     for dir in &args.runs {
         let evaluation = eval::evaluate(dir, &options)?;
+        for f in &evaluation.folds {
+            if let Some(a) = &f.adaptation {
+                eprintln!("fold {}: adaptation: {}", f.metrics.fold, a.describe());
+            }
+        }
         outln!("{}:", dir.display());
         out!("{}", evaluation.summary_text());
+        if options.adapt {
+            outln!(
+                "adapted evaluation -> {}",
+                eval::output_dir(dir, &options).display()
+            );
+        }
         if let Some(w) = evaluation
             .folds
             .iter()

@@ -4,16 +4,18 @@
 //! ser-predict FILE_OR_DIR... [--model RUN_DIR]... [--json|--csv] [--timeline]
 //! arecord -f S16_LE -r 16000 -c 1 | ser-predict --stream - --rate 16000 --format s16le
 //! sox -d -t wav - | ser-predict --stream -
+//! ser-predict --adapt DIR [--json]          # the model adapted to the recordings of DIR
 //! ```
 
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use ser_audio::{BandLimitedStream, PcmFormat, PcmStreamReader};
-use ser_cli::{Model, default_model_dir, predict};
+use ser_cli::{Model, adapt, default_model_dir, predict};
 
 /// Predict the emotion of speech in audio files, long recordings or a live stream.
 #[derive(Debug, Parser)]
@@ -30,6 +32,14 @@ struct Args {
     /// needed) for models trained with speaker normalisation (`ser-train --speaker-norm`).
     #[arg(long, value_name = "DIR|FILE")]
     speaker_ref: Vec<PathBuf>,
+    /// Adapt the model to the recordings given (a folder or several files, at least 10 with
+    /// speech): its inputs are standardised with the batch's own statistics, per speaker when
+    /// the file names follow a corpus layout (RAVDESS, EmoDB, TESS; speakers with fewer than
+    /// 10 files get the whole batch's), else over the whole batch. Labels are never used.
+    /// Says on stderr what was done; --json adds "adapted". Replaces --speaker-ref for models
+    /// trained with --speaker-norm.
+    #[arg(long, conflicts_with_all = ["stream", "speaker_ref"])]
+    adapt: bool,
     /// One JSON object per file and model (path, model, label, probabilities).
     #[arg(long, conflicts_with = "csv")]
     json: bool,
@@ -42,6 +52,12 @@ struct Args {
     /// Seconds between analysis windows of long recordings and streams.
     #[arg(long, default_value_t = 1.0)]
     hop_s: f64,
+    /// Longest accepted audio file, in seconds of sound; a longer file is an error (WAV, FLAC
+    /// and AIFF are measured from their headers before decoding, MP3 and Ogg are decoded only
+    /// up to the limit): a small file of low-rate audio can be hours of sound. --stream is
+    /// exempt: it holds one analysis window at a time, however long it runs.
+    #[arg(long, default_value_t = 600.0)]
+    max_duration_s: f64,
     /// Read audio from standard input ("-") and print a rolling prediction every hop.
     #[arg(long, value_name = "-")]
     stream: Option<String>,
@@ -87,6 +103,14 @@ fn run(args: Args) -> Result<bool> {
             args.hop_s
         );
     }
+    if !(args.max_duration_s > 0.0 && args.max_duration_s.is_finite()) {
+        bail!(
+            "--max-duration-s {}: must be a positive number of seconds",
+            args.max_duration_s
+        );
+    }
+    // Beyond Duration's range (about 585 years) is no limit.
+    let max_duration = Duration::try_from_secs_f64(args.max_duration_s).unwrap_or(Duration::MAX);
     if args.stream.is_none() && args.inputs.is_empty() {
         bail!("no input: give audio files or folders, or --stream -");
     }
@@ -99,7 +123,8 @@ fn run(args: Args) -> Result<bool> {
         reference.extend(predict::collect_audio_files(input).context("--speaker-ref")?);
     }
     for model in &mut models {
-        if model.needs_speaker_reference() {
+        // --adapt gives a speaker-normalised model its speakers' statistics from the batch.
+        if model.needs_speaker_reference() && !args.adapt {
             if reference.is_empty() {
                 bail!(
                     "{}: this model normalises per speaker: give recordings of the speaker with \
@@ -142,6 +167,13 @@ fn run(args: Args) -> Result<bool> {
             }
         }
     }
+    if args.adapt && files.len() == 1 {
+        bail!(
+            "--adapt standardises with the statistics of a batch of recordings: give a folder or \
+             several files (at least {}), not a single file",
+            ser_cli::adapt::MIN_ADAPTATION_FILES
+        );
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let names = models[0].class_names();
@@ -150,11 +182,27 @@ fn run(args: Args) -> Result<bool> {
         header.extend(names.iter().copied());
         writeln!(out, "{}", header.join(",")).context(STDOUT)?;
     }
+    if args.adapt {
+        let adapted = predict_adapted(&mut out, &args, &mut models, &files, max_duration)?;
+        out.flush().context(STDOUT)?;
+        return Ok(ok && adapted);
+    }
     for file in &files {
+        // Decoded once for every model; the front end's output is streamed window by window.
+        let audio = match load_file(file, max_duration) {
+            Ok(audio) => audio,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ok = false;
+                continue;
+            }
+        };
         for model in &mut models {
-            match predict::predict_file(model, file, args.hop_s) {
+            let result = predict::predict_audio(model, &audio, args.hop_s)
+                .with_context(|| file.display().to_string());
+            match result {
                 Ok(result) => {
-                    print_result(&mut out, &args, model, file, &result).context(STDOUT)?;
+                    print_result(&mut out, &args, model, file, &result, None).context(STDOUT)?;
                 }
                 Err(e) => {
                     eprintln!("error: {e:#}");
@@ -167,12 +215,84 @@ fn run(args: Args) -> Result<bool> {
     Ok(ok)
 }
 
+/// Decodes `path` (mono, at its own rate), refusing audio longer than `max_duration`
+/// (`--max-duration-s`) before decoding it where its header tells the length.
+fn load_file(path: &Path, max_duration: Duration) -> Result<ser_audio::Audio> {
+    ser_audio::load_limited(path, max_duration).map_err(|e| match e {
+        // The message names the file, its duration and the limit; add the flag that sets it.
+        ser_audio::AudioError::TooLong { .. } => {
+            anyhow::anyhow!("{e}; give a larger --max-duration-s to predict it")
+        }
+        e => e.into(),
+    })
+}
+
+/// `--adapt`: analyses every file with every model, adapts each model's inputs to the batch
+/// (see `ser_cli::adapt`), says so on stderr, then prints the predictions in file order.
+/// Returns whether every file was predicted.
+fn predict_adapted(
+    out: &mut impl Write,
+    args: &Args,
+    models: &mut [Model],
+    files: &[PathBuf],
+    max_duration: Duration,
+) -> Result<bool> {
+    let mut ok = true;
+    let groups = adapt::speaker_groups(files);
+    // Per model: (file index, its analysis).
+    let mut analysed: Vec<Vec<(usize, adapt::AnalysedRecording)>> =
+        models.iter().map(|_| Vec::new()).collect();
+    for (i, file) in files.iter().enumerate() {
+        let audio = match load_file(file, max_duration) {
+            Ok(audio) => audio,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ok = false;
+                continue;
+            }
+        };
+        for (model, done) in models.iter_mut().zip(&mut analysed) {
+            match adapt::analyse_recording(model, &audio, args.hop_s)
+                .with_context(|| file.display().to_string())
+            {
+                Ok(recording) => done.push((i, recording)),
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ok = false;
+                }
+            }
+        }
+    }
+    // Per file, per model: the prediction and its "adapted" record.
+    let mut results = vec![vec![None; models.len()]; files.len()];
+    for (m, (model, done)) in models.iter().zip(analysed).enumerate() {
+        let (index, recordings): (Vec<usize>, Vec<_>) = done.into_iter().unzip();
+        let own_groups: Vec<&str> = index.iter().map(|&i| groups[i].as_str()).collect();
+        let (predictions, adaptation) = adapt::predict_adapted(model, recordings, &own_groups)?;
+        eprintln!("{}: adaptation: {}", model.id(), adaptation.describe());
+        for ((i, prediction), group) in index.into_iter().zip(predictions).zip(&own_groups) {
+            results[i][m] = Some((prediction, adaptation.file_json(group)));
+        }
+    }
+    for (file, row) in files.iter().zip(results) {
+        for (model, result) in models.iter().zip(row) {
+            if let Some((prediction, adapted)) = result {
+                print_result(out, args, model, file, &prediction, Some(adapted)).context(STDOUT)?;
+            }
+        }
+    }
+    Ok(ok)
+}
+
+/// Prints one file's prediction by one model; `adapted` (the `--adapt` record) goes into the
+/// JSON object.
 fn print_result(
     out: &mut impl Write,
     args: &Args,
     model: &Model,
     file: &Path,
     result: &predict::FilePrediction,
+    adapted: Option<serde_json::Value>,
 ) -> Result<()> {
     let names = model.class_names();
     let path = file.display().to_string();
@@ -180,6 +300,9 @@ fn print_result(
         let mut value = result.to_json(&names);
         value["path"] = path.into();
         value["model"] = model.id().into();
+        if let Some(adapted) = adapted {
+            value["adapted"] = adapted;
+        }
         writeln!(out, "{}", serde_json::to_string(&value)?)?;
         return Ok(());
     }

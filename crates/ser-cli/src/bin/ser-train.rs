@@ -22,7 +22,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use ser_classic::{
-    ClassicConfig, ClassicModel, Classifier as _, FeatureSpec, ModelKind, Pooling,
+    Balance, ClassicConfig, ClassicModel, Classifier as _, FeatureSpec, ModelKind, Pooling,
     SpeakerNormalizer,
 };
 use ser_cli::RunInfo;
@@ -40,14 +40,17 @@ use ser_trainer::{InputMasker, Splits, TrainConfig, Trainer};
 #[derive(Debug, Parser)]
 #[command(name = "ser-train", version, about, long_about = None)]
 struct Args {
-    /// Corpus folder (RAVDESS, EmoDB or TESS layout).
-    #[arg(long, value_name = "DIR")]
-    data: PathBuf,
+    /// Corpus folder (RAVDESS, EmoDB or TESS layout, any sample rates). Give it more than once
+    /// to train on several corpora at once: they are combined into one corpus whose speakers
+    /// are namespaced by corpus (`ravdess:01`, `tess:OAF`) and whose label map is the union of
+    /// their emotions; see --protocol for how they are split.
+    #[arg(long, value_name = "DIR", required = true)]
+    data: Vec<PathBuf>,
     /// Test corpus of a cross-corpus run: train and validate on --data, test on this corpus
     /// (another layout), on the emotions both share. Implies --protocol cross-corpus.
     #[arg(long, value_name = "DIR")]
     test_data: Option<PathBuf>,
-    /// Corpus layout: auto, ravdess, emodb or tess.
+    /// Corpus layout of a single --data folder: auto, ravdess, emodb or tess.
     #[arg(long, default_value = "auto")]
     corpus: String,
     /// Print counts per emotion, speaker and fold, and the skipped files; train nothing.
@@ -58,12 +61,16 @@ struct Args {
     /// cnn-lstm-strided), or a model on utterance statistics: svm, rf, knn, mlp.
     #[arg(long, default_value = "cnn-lstm")]
     model: String,
-    /// Evaluation protocol: default (per corpus; RAVDESS: 6-fold leave-4-actors-out),
-    /// ravdess-6fold, original-split (test actors 19-24), kfold:K (by speaker), all-speakers
-    /// (the final model: every speaker trains but 2 validation speakers, no test side), or
-    /// random-clips-leaks-speakers (NOT speaker-independent; prints and stores a warning).
-    /// cross-corpus (with --test-data). A protocol of one split writes its run into --out
-    /// itself, k folds into --out/fold-N.
+    /// Evaluation protocol: default (per corpus; RAVDESS: 6-fold leave-4-actors-out; several
+    /// corpora: 5-fold by speaker), ravdess-6fold, original-split (test actors 19-24), kfold:K
+    /// (by speaker; over several corpora stratified by corpus), leave-one-corpus-out (several
+    /// --data: each corpus tested by a model trained on the others), all-speakers (the final
+    /// model: every speaker trains but 2 validation speakers, no test side), or
+    /// random-clips-leaks-speakers (NOT speaker-independent; prints and stores a warning);
+    /// cross-corpus (with --test-data). With several --data, ravdess-6fold and original-split
+    /// test RAVDESS's folds and always train on the other corpora. Every name a report prints
+    /// (e.g. speaker-5-fold) is accepted too. A protocol of one split writes its run into
+    /// --out itself, k folds into --out/fold-N.
     #[arg(long, default_value = "default")]
     protocol: String,
     /// Fold to train (1-based) or "all".
@@ -100,6 +107,13 @@ struct Args {
     /// (ser-predict --speaker-ref DIR, at least 10 clips).
     #[arg(long)]
     speaker_norm: bool,
+    /// Weights of the training samples against imbalance: none; class (each emotion the same
+    /// total weight); corpus (each --data corpus the same total weight, however many clips it
+    /// has); corpus-class (each (corpus, emotion) cell the same). Classical models weight
+    /// every sample (SVM: C per sample; perceptrons: the loss; forest: the bootstrap; k-NN:
+    /// the votes); deep models take class (weighted cross-entropy). Stored in the run.
+    #[arg(long, default_value = "none")]
+    balance: Balance,
     /// Soft-margin penalty C of the SVM: a positive number, or auto (chosen from 0.5, 1, 2, 4,
     /// 8 by 5-fold cross-validation on the training speakers, folds of whole speakers, best
     /// UAR; augmented copies are left out of the choice) [default: 1, scikit-learn's].
@@ -169,24 +183,11 @@ fn main() -> ExitCode {
 }
 
 fn parse_protocol(name: &str, kind: CorpusKind) -> Result<Protocol> {
-    Ok(match name {
-        "default" => Protocol::default_for(kind),
-        "ravdess-6fold" => Protocol::RavdessLeaveFourActorsOut,
-        "original-split" => Protocol::RavdessOriginalSplit,
-        "all-speakers" => Protocol::AllSpeakers { val_speakers: 2 },
-        "random-clips-leaks-speakers" => Protocol::RandomClipsLeaksSpeakers {
-            seed: 42,
-            test_percent: 15,
-            val_percent: 15,
-        },
-        other => match other.strip_prefix("kfold:").map(str::parse::<usize>) {
-            Some(Ok(k)) => Protocol::SpeakerKFold { k, val_speakers: 2 },
-            _ => bail!(
-                "unknown protocol {other:?} (known: default, ravdess-6fold, original-split, kfold:K, \
-                 all-speakers, random-clips-leaks-speakers)"
-            ),
-        },
-    })
+    if name == "default" {
+        return Ok(Protocol::default_for(kind));
+    }
+    name.parse::<Protocol>()
+        .map_err(|e| anyhow::anyhow!("--protocol: {e} (or default)"))
 }
 
 /// A model name of the command line.
@@ -235,9 +236,6 @@ fn parse_normalization(name: &str) -> Result<NormalizationMode> {
 }
 
 fn run(args: Args) -> Result<()> {
-    if !args.data.is_dir() {
-        bail!("{}: no such corpus folder", args.data.display());
-    }
     let kind = match args.corpus.as_str() {
         "auto" => None,
         name => Some(
@@ -245,7 +243,14 @@ fn run(args: Args) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("--corpus: {e}"))?,
         ),
     };
-    let corpus = ser_cli::load_corpus(&args.data, None, kind)?;
+    if kind.is_some() && args.data.len() > 1 {
+        bail!(
+            "--corpus {} names the layout of a single --data folder; with several, each is detected",
+            args.corpus
+        );
+    }
+    let data: Vec<&Path> = args.data.iter().map(PathBuf::as_path).collect();
+    let corpus = ser_cli::load_corpus(&data, kind)?;
     let (corpus, protocol) = match &args.test_data {
         None => {
             if args.protocol == "cross-corpus" {
@@ -261,8 +266,15 @@ fn run(args: Args) -> Result<()> {
                     args.protocol
                 );
             }
+            if data.len() > 1 {
+                bail!(
+                    "--test-data goes with a single --data; to test one corpus with a model \
+                     trained on all the others, give them all as --data with --protocol \
+                     leave-one-corpus-out (and --fold N)"
+                );
+            }
             let train = corpus.kind;
-            let combined = ser_cli::load_corpus(&args.data, Some(test_dir), kind)?;
+            let combined = ser_cli::load_corpus(&[data[0], test_dir.as_path()], kind)?;
             let test = combined
                 .items
                 .iter()
@@ -304,6 +316,12 @@ fn run(args: Args) -> Result<()> {
             }
             if args.epochs == 0 {
                 bail!("--epochs 0: a deep model trains for at least 1 epoch");
+            }
+            if !matches!(args.balance, Balance::None | Balance::Class) {
+                bail!(
+                    "--balance {}: deep models weight their loss by class only (--balance class)",
+                    args.balance
+                );
             }
             if args.batch_size == 0 {
                 bail!("--batch-size 0: a batch holds at least 1 clip");
@@ -425,8 +443,19 @@ fn run(args: Args) -> Result<()> {
         let augmented = if augment.is_some() { "-augmented" } else { "" };
         let speaker = if args.speaker_norm { "-spknorm" } else { "" };
         let frames = args.frames.map(|f| format!("-f{f}")).unwrap_or_default();
+        let corpora = if args.data.len() > 1 {
+            let kinds: Vec<&str> = corpus.corpus_kinds().iter().map(|k| k.name()).collect();
+            format!("-{}", kinds.join("+"))
+        } else {
+            String::new()
+        };
+        let balance = if args.balance == Balance::None {
+            String::new()
+        } else {
+            format!("-balance-{}", args.balance)
+        };
         PathBuf::from("results/runs").join(format!(
-            "{}-{features}-{}{frames}-{}{speaker}{augmented}",
+            "{}-{features}-{}{frames}{corpora}-{}{speaker}{balance}{augmented}",
             args.model,
             args.preset,
             protocol.name()
@@ -589,6 +618,7 @@ fn run(args: Args) -> Result<()> {
         &EvalOptions {
             cache_dir: args.cache.cache_dir(),
             progress: false,
+            adapt: false,
         },
     )
     .with_context(|| format!("cannot evaluate {}", target.display()))?;
@@ -619,14 +649,9 @@ fn run_info(
         format_version: ser_cli::RUN_INFO_VERSION,
         model: args.model.clone(),
         // Absolute, so that ser-eval finds the corpus from any working folder.
-        data_dir: args
-            .data
-            .canonicalize()
-            .unwrap_or_else(|_| args.data.clone()),
-        test_data_dir: args
-            .test_data
-            .as_ref()
-            .map(|d| d.canonicalize().unwrap_or_else(|_| d.clone())),
+        data_dir: absolute(&args.data[0]),
+        extra_data_dirs: args.data[1..].iter().map(|d| absolute(d)).collect(),
+        test_data_dir: args.test_data.as_ref().map(|d| absolute(d)),
         feature_config: dataset.config().clone(),
         feature_set: args.features,
         normalizer,
@@ -643,6 +668,27 @@ fn run_info(
         augment: None,
         training_time_s: None,
     }
+}
+
+/// The loss weight of each class for `--balance class` (every class present the same total
+/// weight, as [`Balance::Class`] weights samples; `None` otherwise).
+fn class_weights(balance: Balance, labels: &[usize], n_classes: usize) -> Result<Option<Vec<f32>>> {
+    if balance != Balance::Class {
+        return Ok(None);
+    }
+    let weights = balance.sample_weights::<u8>(labels, &[])?;
+    let mut per_class = vec![1.0_f32; n_classes];
+    for (&label, &w) in labels.iter().zip(&weights) {
+        if let Some(slot) = per_class.get_mut(label) {
+            *slot = w as f32;
+        }
+    }
+    Ok(Some(per_class))
+}
+
+/// `dir` made absolute where it can be, so that ser-eval finds it from any working folder.
+fn absolute(dir: &Path) -> PathBuf {
+    dir.canonicalize().unwrap_or_else(|_| dir.to_owned())
 }
 
 /// Waveform-augmented copies of the training side of `split`, when asked for.
@@ -688,6 +734,7 @@ fn train_classic_fold(
     let spec = FeatureSpec::new(dataset.config().clone(), args.features, pooling);
     let mut config = ClassicConfig::new(kind.default_config(), spec.clone());
     config.speaker_norm = args.speaker_norm;
+    config.balance = args.balance;
     // Behind the robust front end, bounded standardised statistics (see
     // ser_classic::Standardizer); the original's features keep scikit-learn's scaling.
     if dataset.config().front_end.is_some() {
@@ -727,6 +774,19 @@ fn train_classic_fold(
         .iter()
         .map(|&i| speaker_of(i))
         .collect::<Result<Vec<_>>>()?;
+    // The corpus of each sample, for --balance corpus / corpus-class.
+    let corpus_of = |i: usize| -> Result<ser_data::CorpusKind> {
+        Ok(dataset
+            .corpus()
+            .items
+            .get(i)
+            .with_context(|| format!("utterance {i} is not in the corpus"))?
+            .corpus)
+    };
+    let mut corpora = indices
+        .iter()
+        .map(|&i| corpus_of(i))
+        .collect::<Result<Vec<_>>>()?;
     let normalizer = if args.speaker_norm {
         let normalizer = SpeakerNormalizer::normalize_in_place(&mut x, &speakers)
             .with_context(|| format!("fold {}: speaker normalisation", split.fold + 1))?;
@@ -738,10 +798,11 @@ fn train_classic_fold(
         let c = match parse_svm_c(args.svm_c.as_deref())? {
             Some(c) => c,
             None => {
-                let selection = ser_classic::select_svm_c(
+                let selection = ser_classic::select_svm_c_balanced(
                     &x,
                     &y,
                     &speakers,
+                    &corpora,
                     &config,
                     &ser_classic::SVM_C_GRID,
                     // Fewer folds when there are fewer speakers (tiny corpora).
@@ -791,9 +852,10 @@ fn train_classic_fold(
                     .index_of(emotion)
                     .with_context(|| format!("{emotion} is not in the label map"))?,
             );
+            corpora.push(corpus_of(source)?);
         }
     }
-    let model = ClassicModel::fit(&x, &y, &config, args.seed)
+    let model = ClassicModel::fit_balanced(&x, &y, &corpora, &config, args.seed)
         .with_context(|| format!("cannot fit {kind} on fold {}", split.fold + 1))?;
     let seconds = start.elapsed().as_secs_f64();
     eprintln!(
@@ -885,6 +947,7 @@ fn train_deep_fold(
             })
         },
         seed: args.seed,
+        class_weights: class_weights(args.balance, train.labels(), label_map.len())?,
         ..TrainConfig::default()
     };
     let extra = serde_json::to_value(&info)?;

@@ -446,6 +446,14 @@ impl Corpus {
         map.into_iter().map(|(s, g)| (s.clone(), g)).collect()
     }
 
+    /// The corpora its utterances come from, in [`CorpusKind`] order (one for a corpus read
+    /// from one folder).
+    pub fn corpus_kinds(&self) -> Vec<CorpusKind> {
+        let kinds: std::collections::BTreeSet<CorpusKind> =
+            self.items.iter().map(|u| u.corpus).collect();
+        kinds.into_iter().collect()
+    }
+
     /// The emotions present, in class order.
     pub fn emotions(&self) -> Vec<Emotion> {
         Emotion::ALL

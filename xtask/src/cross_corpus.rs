@@ -424,8 +424,9 @@ fn write_table(rows: &[Value]) -> Result<()> {
     }
     md.push_str(
         "\nRecipes (robust front end throughout): `svm` = SVM on `stats` of the 174 rows with the \
-         original's plus channel augmentation in 2 copies (C by inner cross-validation where the \
-         training side has enough speakers, else 2); `svm-spknorm` = the same with \
+         original's plus channel augmentation in 2 copies (C by inner cross-validation over the \
+         training speakers for RAVDESS -> TESS, where it chose 2; C = 2 elsewhere: two TESS \
+         speakers cannot make five inner folds, and on the union the choice costs too much here); `svm-spknorm` = the same with \
          `--speaker-norm`; `mlp` = the perceptron ensemble on the same inputs; `mlp-balanced` = the same with `--balance corpus-class`; `ensemble` = the \
          mean of `svm` and `mlp`; `gru` = the GRU on the 174 rows (with `--deep`).\n",
     );

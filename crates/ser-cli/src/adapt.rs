@@ -34,7 +34,7 @@ use ser_classic::Standardizer;
 use ser_data::{CorpusKind, NormalizationMode, SpeakerId};
 use serde::{Deserialize, Serialize};
 
-use crate::predict::{FilePrediction, MIN_HOP_S, WindowPrediction, window_starts};
+use crate::predict::{FilePrediction, MIN_HOP_S, WindowPrediction, rms_dbfs, window_starts};
 use crate::{Classifier, Model, RunInfo};
 
 /// Fewest files a group needs for its own statistics, and a batch for any adaptation: the
@@ -268,12 +268,17 @@ pub(crate) enum Rule<'a> {
         len: usize,
     },
     /// `n_rows x n_frames` row-major frames: each row standardised over the group's frames
-    /// (the padding of short inputs included, as in the training side's statistics).
+    /// of speech. Padding frames (the zeros after a clip shorter than the window, i.e. every
+    /// row at its `pad` value) are left out of the statistics and left as they are: a corpus
+    /// of short clips would otherwise be standardised mostly on its padding (RAVDESS -> TESS:
+    /// a GRU fell to chance with it counted).
     Frames {
         /// Rows.
         n_rows: usize,
         /// Frames per row.
         n_frames: usize,
+        /// The value of each row in a padding frame (a zero frame after the normaliser).
+        pad: Vec<f32>,
     },
 }
 
@@ -283,7 +288,9 @@ impl Rule<'_> {
         match self {
             Rule::OntoTraining(s) => s.n_features(),
             Rule::Standardize { len } => *len,
-            Rule::Frames { n_rows, n_frames } => n_rows * n_frames,
+            Rule::Frames {
+                n_rows, n_frames, ..
+            } => n_rows * n_frames,
         }
     }
 }
@@ -304,9 +311,14 @@ pub(crate) fn rules<'a>(classifier: &'a Classifier, info: &RunInfo) -> Result<Ve
                     info.normalizer.mode
                 );
             }
+            let all_rows = info.feature_config.layout().n_rows;
+            let mut zero = vec![0.0_f32; all_rows];
+            info.normalizer.apply(&mut zero, 1)?;
+            let pad = info.rows().iter().map(|&r| zero[r]).collect();
             vec![Rule::Frames {
                 n_rows: info.rows().len(),
                 n_frames: info.feature_config.n_frames,
+                pad,
             }]
         }
         Classifier::Ensemble(e) => {
@@ -392,18 +404,36 @@ pub(crate) fn apply(
                     x[range.clone()].copy_from_slice(&z);
                 }
             }
-            Rule::Frames { n_rows, n_frames } => {
+            Rule::Frames {
+                n_rows,
+                n_frames,
+                pad,
+            } => {
                 let (n_rows, n_frames) = (*n_rows, *n_frames);
+                // Which frames of each input hold speech rather than padding.
+                let speech: Vec<Vec<bool>> = inputs
+                    .iter()
+                    .map(|x| {
+                        let part = &x[range.clone()];
+                        (0..n_frames)
+                            .map(|f| (0..n_rows).any(|r| part[r * n_frames + f] != pad[r]))
+                            .collect()
+                    })
+                    .collect();
                 let stats: Vec<Vec<(f64, f64)>> = groups
                     .iter()
                     .map(|members| {
                         (0..n_rows)
                             .map(|r| {
-                                let rows = members.iter().map(|&i| {
+                                let values = members.iter().flat_map(|&i| {
                                     let start = range.start + r * n_frames;
-                                    &inputs[i][start..start + n_frames]
+                                    inputs[i][start..start + n_frames]
+                                        .iter()
+                                        .zip(&speech[i])
+                                        .filter(|(_, s)| **s)
+                                        .map(|(v, _)| *v)
                                 });
-                                row_mean_std(rows)
+                                values_mean_std(values)
                             })
                             .collect()
                     })
@@ -412,7 +442,9 @@ pub(crate) fn apply(
                     let stats = &stats[plan.statistics_group_of(i)];
                     for (row, &(m, s)) in x[range.clone()].chunks_exact_mut(n_frames).zip(stats) {
                         row.iter_mut()
-                            .for_each(|v| *v = ((f64::from(*v) - m) / s) as f32);
+                            .zip(&speech[i])
+                            .filter(|(_, s)| **s)
+                            .for_each(|(v, _)| *v = ((f64::from(*v) - m) / s) as f32);
                     }
                 }
             }
@@ -428,23 +460,19 @@ pub(crate) fn apply(
     Ok(())
 }
 
-/// Mean and population standard deviation (floored at [`MIN_ROW_STD`] to 1) of the values of
-/// several rows together (two passes, in f64).
-fn row_mean_std<'a>(rows: impl Iterator<Item = &'a [f32]> + Clone) -> (f64, f64) {
+/// Mean and population standard deviation of `values` (1 when below [`MIN_ROW_STD`], so a
+/// constant row is centred, not divided by zero; (0, 1) for none).
+fn values_mean_std(values: impl Iterator<Item = f32> + Clone) -> (f64, f64) {
     let (mut sum, mut n) = (0.0f64, 0usize);
-    for row in rows.clone() {
-        sum += row.iter().map(|&v| f64::from(v)).sum::<f64>();
-        n += row.len();
+    for v in values.clone() {
+        sum += f64::from(v);
+        n += 1;
     }
     if n == 0 {
         return (0.0, 1.0);
     }
     let mean = sum / n as f64;
-    let var = rows
-        .flat_map(|r| r.iter())
-        .map(|&v| (f64::from(v) - mean).powi(2))
-        .sum::<f64>()
-        / n as f64;
+    let var = values.map(|v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n as f64;
     let std = var.sqrt();
     (mean, if std < MIN_ROW_STD { 1.0 } else { std })
 }
@@ -554,16 +582,6 @@ pub fn analyse_recording(
         windows,
         inputs,
     })
-}
-
-/// RMS level in dBFS (as the windows of [`crate::predict`] report it).
-fn rms_dbfs(samples: &[f32]) -> f64 {
-    let energy = samples
-        .iter()
-        .map(|&x| f64::from(x) * f64::from(x))
-        .sum::<f64>()
-        / samples.len().max(1) as f64;
-    10.0 * energy.max(1e-20).log10()
 }
 
 /// Windows given to the classifier at once (the deep predictor's own batch, as in
@@ -685,6 +703,8 @@ mod tests {
                 Rule::Frames {
                     n_rows: 2,
                     n_frames: 3,
+                    // No padding value: every frame counts.
+                    pad: vec![f32::NAN; 2],
                 },
                 6,
                 3,
@@ -710,6 +730,8 @@ mod tests {
             Rule::Frames {
                 n_rows: 2,
                 n_frames: 2,
+                // No padding value: every frame counts.
+                pad: vec![f32::NAN; 2],
             },
         ];
         let plan = AdaptationPlan::new(&["x"; 12]).unwrap();
@@ -752,11 +774,64 @@ mod tests {
     }
 
     #[test]
+    fn padding_frames_neither_count_nor_change() {
+        // 2 rows x 4 frames, one or two speech frames each, the rest padding at (-1, 2).
+        let pad = vec![-1.0_f32, 2.0];
+        let rule = || Rule::Frames {
+            n_rows: 2,
+            n_frames: 4,
+            pad: pad.clone(),
+        };
+        let make = |speech: usize, k: usize| -> Vec<f32> {
+            let mut x = vec![0.0_f32; 8];
+            for f in 0..4 {
+                let (a, b) = if f < speech {
+                    (k as f32 + f as f32, 10.0 - k as f32 * f as f32)
+                } else {
+                    (pad[0], pad[1])
+                };
+                x[f] = a;
+                x[4 + f] = b;
+            }
+            x
+        };
+        let plan = AdaptationPlan::new(&["s"; 10]).unwrap();
+        let mut short: Vec<Vec<f32>> = (0..10).map(|k| make(1 + k % 2, k)).collect();
+        apply(&[rule()], &mut short, &plan).unwrap();
+        for (x, k) in short.iter().zip(0..) {
+            let speech = 1 + k % 2;
+            for f in speech..4 {
+                assert_eq!((x[f], x[4 + f]), (pad[0], pad[1]), "padding left as it was");
+            }
+        }
+        // The speech frames are standardised over speech frames only: row 0 has mean 0 and
+        // variance 1 there (counting the padding at -1 would move both).
+        let values: Vec<f64> = short
+            .iter()
+            .zip(0..)
+            .flat_map(|(x, k)| {
+                x[..1 + k % 2]
+                    .iter()
+                    .map(|&v| f64::from(v))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len() as f64;
+        assert!(
+            mean.abs() < 1e-5 && (var - 1.0).abs() < 1e-4,
+            "{mean} {var}"
+        );
+    }
+
+    #[test]
     fn network_rows_are_standardised_over_the_frames_of_the_group() {
         let plan = AdaptationPlan::new(&["s"; 10]).unwrap();
         let rule = Rule::Frames {
             n_rows: 2,
             n_frames: 4,
+            // No padding value: every frame counts.
+            pad: vec![f32::NAN; 2],
         };
         let mut inputs = shifted(&batch(10, 8, 2), -4.0, 4);
         // A row constant in the batch is centred, not divided by zero.
@@ -848,6 +923,8 @@ mod tests {
         let frames = Rule::Frames {
             n_rows: 2,
             n_frames: 3,
+            // No padding value: every frame counts.
+            pad: vec![f32::NAN; 2],
         };
         assert!(apply(&[frames], &mut inputs, &plan).is_err());
         assert!(apply(&[Rule::Standardize { len: 4 }], &mut inputs[..5], &plan).is_err());

@@ -162,7 +162,8 @@ impl FilePrediction {
     }
 }
 
-fn rms_dbfs(samples: &[f32]) -> f64 {
+/// RMS level of `samples` in dBFS, as every window reports it.
+pub(crate) fn rms_dbfs(samples: &[f32]) -> f64 {
     let energy: f64 = samples
         .iter()
         .map(|&x| f64::from(x) * f64::from(x))

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
-use crate::{BALANCED_MLP_FLAGS, ROBUST_MLP_FLAGS, option, sh};
+use crate::{BALANCED_MLP_FLAGS, ROBUST_MLP_FLAGS, ROBUST_SVM_FLAGS, option, sh};
 
 /// Default RAVDESS folder (16 kHz copy of the speech part).
 const RAVDESS: &str = "../shared/data/ravdess-16k";
@@ -82,9 +82,12 @@ const SETTINGS: &[Setting] = &[
 struct Recipe {
     name: &'static str,
     deep: bool,
-    /// `ser-train` flags besides the corpus, protocol and output flags; empty for the ensemble.
+    /// `ser-train` flags besides the corpus, protocol and output flags (the comparison's
+    /// recipes), then `extra`.
     flags: &'static [&'static str],
-    /// Whether the SVM's `--svm-c` of the setting applies.
+    /// Flags added to `flags`.
+    extra: &'static [&'static str],
+    /// Whether the setting's `--svm-c` replaces the recipe's.
     svm: bool,
     /// The settings it is trained in (`None`: every one).
     only: Option<&'static [&'static str]>,
@@ -94,14 +97,16 @@ const RECIPES: &[Recipe] = &[
     Recipe {
         name: "svm",
         deep: false,
-        flags: ROBUST_SVM_FLAGS_NO_C,
+        flags: ROBUST_SVM_FLAGS,
+        extra: &[],
         svm: true,
         only: None,
     },
     Recipe {
         name: "svm-spknorm",
         deep: false,
-        flags: SPKNORM_SVM_FLAGS,
+        flags: ROBUST_SVM_FLAGS,
+        extra: &["--speaker-norm"],
         svm: true,
         only: Some(&["ravdess-to-tess", "tess-to-ravdess"]),
     },
@@ -109,6 +114,7 @@ const RECIPES: &[Recipe] = &[
         name: "mlp",
         deep: false,
         flags: ROBUST_MLP_FLAGS,
+        extra: &[],
         svm: false,
         only: None,
     },
@@ -116,6 +122,7 @@ const RECIPES: &[Recipe] = &[
         name: "mlp-balanced",
         deep: false,
         flags: BALANCED_MLP_FLAGS,
+        extra: &[],
         svm: false,
         only: Some(&["ravdess-6fold-plus-tess"]),
     },
@@ -123,6 +130,7 @@ const RECIPES: &[Recipe] = &[
         name: "gru",
         deep: true,
         flags: &["--model", "gru", "--features", "full", "--patience", "8"],
+        extra: &[],
         svm: false,
         only: None,
     },
@@ -130,35 +138,6 @@ const RECIPES: &[Recipe] = &[
 
 /// The members of the ensemble row (`ser-eval --ensemble`, the mean of their probabilities).
 const ENSEMBLE: &[&str] = &["svm", "mlp"];
-
-/// `ROBUST_SVM_FLAGS` of the comparison without its `--svm-c auto` (the setting chooses).
-const ROBUST_SVM_FLAGS_NO_C: &[&str] = &[
-    "--model",
-    "svm",
-    "--features",
-    "full",
-    "--pooling",
-    "stats",
-    "--augment",
-    "original+robust",
-    "--augment-copies",
-    "2",
-];
-
-/// The same SVM, speaker-normalised in training and at test time (`--speaker-norm`).
-const SPKNORM_SVM_FLAGS: &[&str] = &[
-    "--model",
-    "svm",
-    "--features",
-    "full",
-    "--pooling",
-    "stats",
-    "--augment",
-    "original+robust",
-    "--augment-copies",
-    "2",
-    "--speaker-norm",
-];
 
 pub fn cross_corpus(args: &[String]) -> Result<()> {
     let ravdess = option(args, "--ravdess", RAVDESS);
@@ -261,7 +240,15 @@ fn train<'a>(
     if let Some(protocol) = setting.protocol {
         flags.extend(["--protocol", protocol, "--fold", "all"]);
     }
-    flags.extend_from_slice(recipe.flags);
+    let mut recipe_flags = recipe.flags.iter();
+    while let Some(&flag) = recipe_flags.next() {
+        if recipe.svm && flag == "--svm-c" {
+            recipe_flags.next();
+        } else {
+            flags.push(flag);
+        }
+    }
+    flags.extend_from_slice(recipe.extra);
     if recipe.svm {
         flags.extend(["--svm-c", setting.svm_c]);
     }

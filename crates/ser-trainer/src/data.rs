@@ -245,38 +245,10 @@ impl Fnv64 {
     }
 }
 
-/// SplitMix64: a tiny, well-mixed, seedable generator, used for shuffling and for deriving
-/// per-epoch seeds. Not cryptographic.
-#[derive(Debug, Clone)]
-pub(crate) struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub(crate) fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A value in `0..bound` (`bound > 0`), by multiply-shift (bias below 2^-32 for the sizes
-    /// used here).
-    pub(crate) fn below(&mut self, bound: usize) -> usize {
-        ((u128::from(self.next_u64()) * bound as u128) >> 64) as usize
-    }
-
-    /// Fisher-Yates shuffle.
-    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = self.below(i + 1);
-            items.swap(i, j);
-        }
-    }
-}
+/// The seeded generator for shuffling and for deriving per-epoch seeds (not cryptographic).
+/// The trainer draws with its multiply-shift methods (`shuffle_multiply_shift`), the numbers
+/// every run so far was made with.
+pub(crate) use ser_stdx::rng::SplitMix64;
 
 /// The seed for stream `stream` (e.g. an epoch number) of a run seeded with `seed`.
 pub(crate) fn derive_seed(seed: u64, stream: u64) -> u64 {
@@ -377,11 +349,11 @@ mod tests {
     fn shuffle_is_a_seeded_permutation() {
         let mut a: Vec<usize> = (0..100).collect();
         let mut b = a.clone();
-        SplitMix64::new(5).shuffle(&mut a);
-        SplitMix64::new(5).shuffle(&mut b);
+        SplitMix64::new(5).shuffle_multiply_shift(&mut a);
+        SplitMix64::new(5).shuffle_multiply_shift(&mut b);
         assert_eq!(a, b);
         let mut c: Vec<usize> = (0..100).collect();
-        SplitMix64::new(6).shuffle(&mut c);
+        SplitMix64::new(6).shuffle_multiply_shift(&mut c);
         assert_ne!(a, c);
         let mut sorted = a.clone();
         sorted.sort_unstable();

@@ -43,7 +43,7 @@ pub use data::{DataFingerprint, Dataset, Example};
 pub use device::parse_device;
 pub use error::TrainError;
 pub use lock::{LOCK_FILE, LockHolder, RunLock};
-pub use metrics::{EvalMetrics, accuracy_and_uar, confusion_matrix, per_class_recall};
+pub use metrics::EvalMetrics;
 pub use predict::Predictor;
 pub use run::{BestEpoch, EpochRecord, RunMeta, StopReason};
 pub use schedule::{EarlyStopping, Monitor, PlateauConfig, ReduceLrOnPlateau};

@@ -1,5 +1,6 @@
 //! Classification metrics computed during training: accuracy, unweighted average recall (UAR)
-//! and the confusion matrix.
+//! and the confusion matrix, by `ser-metrics`'s functions on plain counts (which accept any
+//! batch: empty, one class, labels out of range).
 
 use serde::{Deserialize, Serialize};
 
@@ -19,59 +20,6 @@ pub struct EvalMetrics {
     pub confusion: Vec<Vec<usize>>,
 }
 
-/// Confusion matrix `confusion[true][predicted]` for `n_classes` classes; pairs with a class
-/// index outside `0..n_classes` are ignored.
-pub fn confusion_matrix(
-    labels: &[usize],
-    predictions: &[usize],
-    n_classes: usize,
-) -> Vec<Vec<usize>> {
-    let mut confusion = vec![vec![0; n_classes]; n_classes];
-    for (&truth, &predicted) in labels.iter().zip(predictions) {
-        if let Some(cell) = confusion
-            .get_mut(truth)
-            .and_then(|row| row.get_mut(predicted))
-        {
-            *cell += 1;
-        }
-    }
-    confusion
-}
-
-/// Recall of each class from a confusion matrix (`None` where the class has no items).
-pub fn per_class_recall(confusion: &[Vec<usize>]) -> Vec<Option<f64>> {
-    confusion
-        .iter()
-        .enumerate()
-        .map(|(class, row)| {
-            let support: usize = row.iter().sum();
-            (support > 0).then(|| row.get(class).copied().unwrap_or(0) as f64 / support as f64)
-        })
-        .collect()
-}
-
-/// Accuracy and UAR from a confusion matrix (0 for an empty matrix).
-pub fn accuracy_and_uar(confusion: &[Vec<usize>]) -> (f64, f64) {
-    let total: usize = confusion.iter().flatten().sum();
-    let correct: usize = confusion
-        .iter()
-        .enumerate()
-        .map(|(class, row)| row.get(class).copied().unwrap_or(0))
-        .sum();
-    let recalls: Vec<f64> = per_class_recall(confusion).into_iter().flatten().collect();
-    let accuracy = if total == 0 {
-        0.0
-    } else {
-        correct as f64 / total as f64
-    };
-    let uar = if recalls.is_empty() {
-        0.0
-    } else {
-        recalls.iter().sum::<f64>() / recalls.len() as f64
-    };
-    (accuracy, uar)
-}
-
 impl EvalMetrics {
     /// Metrics from labels, predictions and the summed loss.
     pub fn from_predictions(
@@ -80,18 +28,21 @@ impl EvalMetrics {
         n_classes: usize,
         loss_sum: f64,
     ) -> Self {
-        let confusion = confusion_matrix(labels, predictions, n_classes);
-        let (accuracy, uar) = accuracy_and_uar(&confusion);
+        let counts = ser_metrics::confusion_counts(labels, predictions, n_classes);
         Self {
             loss: if labels.is_empty() {
                 0.0
             } else {
                 loss_sum / labels.len() as f64
             },
-            accuracy,
-            uar,
-            per_class_recall: per_class_recall(&confusion),
-            confusion,
+            accuracy: ser_metrics::accuracy_of_counts(&counts),
+            uar: ser_metrics::uar_of_counts(&counts),
+            per_class_recall: ser_metrics::recall_per_class(&counts),
+            // Each count is at most `labels.len()`, a `usize`.
+            confusion: counts
+                .into_iter()
+                .map(|row| row.into_iter().map(|c| c as usize).collect())
+                .collect(),
         }
     }
 }
@@ -120,9 +71,16 @@ mod tests {
     fn majority_guessing_has_uar_one_over_classes() {
         let labels = [0, 0, 0, 0, 0, 0, 1, 2];
         let predictions = [0; 8];
-        let (accuracy, uar) = accuracy_and_uar(&confusion_matrix(&labels, &predictions, 3));
-        assert_eq!(accuracy, 0.75);
-        assert!((uar - 1.0 / 3.0).abs() < 1e-12);
+        let metrics = EvalMetrics::from_predictions(&labels, &predictions, 3, 0.0);
+        assert_eq!(metrics.accuracy, 0.75);
+        assert!((metrics.uar - 1.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn pairs_out_of_range_are_ignored() {
+        let metrics = EvalMetrics::from_predictions(&[0, 1, 4], &[0, 9, 1], 2, 0.0);
+        assert_eq!(metrics.confusion, vec![vec![1, 0], vec![0, 0]]);
+        assert_eq!((metrics.accuracy, metrics.uar), (1.0, 1.0));
     }
 
     #[test]

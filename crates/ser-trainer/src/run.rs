@@ -22,7 +22,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use ser_models::{ModelConfig, write_atomic};
+use ser_models::ModelConfig;
+use ser_stdx::fs::write_atomic;
 use serde::{Deserialize, Serialize};
 
 use crate::data::DataFingerprint;
@@ -68,24 +69,37 @@ pub struct EpochRecord {
 }
 
 impl EpochRecord {
-    /// `history.csv` header.
+    /// `history.csv` columns.
+    pub const CSV_COLUMNS: [&'static str; 9] = [
+        "epoch",
+        "train_loss",
+        "train_accuracy",
+        "val_loss",
+        "val_accuracy",
+        "val_uar",
+        "lr",
+        "duration_s",
+        "is_best",
+    ];
+
+    /// `history.csv` header (the [`EpochRecord::CSV_COLUMNS`] joined by commas).
     pub const CSV_HEADER: &'static str =
         "epoch,train_loss,train_accuracy,val_loss,val_accuracy,val_uar,lr,duration_s,is_best";
 
-    /// One `history.csv` row (shortest round-trip float formatting).
-    pub fn csv_row(&self) -> String {
-        format!(
-            "{},{},{},{},{},{},{},{:.3},{}",
-            self.epoch,
-            self.train_loss,
-            self.train_accuracy,
-            self.val_loss,
-            self.val_accuracy,
-            self.val_uar,
-            self.lr,
-            self.duration_s,
-            u8::from(self.is_best)
-        )
+    /// The fields of one `history.csv` row, in [`EpochRecord::CSV_COLUMNS`] order: shortest
+    /// round-trip float formatting, the duration to milliseconds, `is_best` as 0 or 1.
+    pub fn csv_fields(&self) -> [String; 9] {
+        [
+            self.epoch.to_string(),
+            self.train_loss.to_string(),
+            self.train_accuracy.to_string(),
+            self.val_loss.to_string(),
+            self.val_accuracy.to_string(),
+            self.val_uar.to_string(),
+            self.lr.to_string(),
+            format!("{:.3}", self.duration_s),
+            u8::from(self.is_best).to_string(),
+        ]
     }
 }
 
@@ -225,16 +239,26 @@ pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Tra
     write_atomic(path, text.as_bytes()).map_err(|source| TrainError::io(path, source))
 }
 
+/// The text of `history.csv` for `history` (header line, one row per epoch, `\n` line ends).
+pub(crate) fn history_csv(history: &[EpochRecord]) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    // Writing to memory cannot fail, and every field is valid UTF-8.
+    let _ = writer.write_record(EpochRecord::CSV_COLUMNS);
+    for record in history {
+        let _ = writer.write_record(record.csv_fields());
+    }
+    writer
+        .into_inner()
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or_default()
+}
+
 /// Writes `history.csv` for `history`, atomically.
 pub(crate) fn write_history(run_dir: &Path, history: &[EpochRecord]) -> Result<(), TrainError> {
-    let mut text = String::from(EpochRecord::CSV_HEADER);
-    text.push('\n');
-    for record in history {
-        text.push_str(&record.csv_row());
-        text.push('\n');
-    }
     let path = run_dir.join(HISTORY_FILE);
-    write_atomic(&path, text.as_bytes()).map_err(|source| TrainError::io(path, source))
+    write_atomic(&path, history_csv(history).as_bytes())
+        .map_err(|source| TrainError::io(path, source))
 }
 
 /// Deletes checkpoint files other than `keep` (best effort: a leftover file is harmless).
@@ -264,7 +288,7 @@ pub(crate) fn remove_temp_files(folder: &Path) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with('.') && name.contains(".tmp-") {
+        if ser_stdx::fs::is_temp_name(&name) {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -287,9 +311,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_rows_have_one_field_per_header_column() {
-        let record = EpochRecord {
-            epoch: 3,
+    fn history_csv_is_byte_for_byte_the_committed_text() {
+        let record = |epoch, is_best| EpochRecord {
+            epoch,
             train_loss: 1.25,
             train_accuracy: 0.5,
             val_loss: 1.5,
@@ -297,13 +321,21 @@ mod tests {
             val_uar: 0.2,
             lr: 0.0005,
             duration_s: 1.23456,
-            is_best: true,
+            is_best,
         };
-        assert_eq!(record.csv_row(), "3,1.25,0.5,1.5,0.25,0.2,0.0005,1.235,1");
+        let mut second = record(4, false);
+        second.train_loss = 0.1 + 0.2;
+        second.lr = 1e-20;
+        second.duration_s = 12.0;
+        // The text the hand-written writer produced for these records.
         assert_eq!(
-            record.csv_row().split(',').count(),
-            EpochRecord::CSV_HEADER.split(',').count()
+            history_csv(&[record(3, true), second]),
+            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,val_uar,lr,duration_s,is_best\n\
+             3,1.25,0.5,1.5,0.25,0.2,0.0005,1.235,1\n\
+             4,0.30000000000000004,0.5,1.5,0.25,0.2,0.00000000000000000001,12.000,0\n"
         );
+        assert_eq!(history_csv(&[]), format!("{}\n", EpochRecord::CSV_HEADER));
+        assert_eq!(EpochRecord::CSV_COLUMNS.join(","), EpochRecord::CSV_HEADER);
     }
 
     #[test]

@@ -15,8 +15,9 @@ use burn::tensor::{Bytes, Device, Int, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ser_models::{
     EmotionModel, MODEL_CONFIG_FILE, MODEL_WEIGHTS_FILE, ModelConfig, SerModel, load_weights,
-    save_weights, write_atomic,
+    save_weights,
 };
+use ser_stdx::fs::write_atomic;
 
 use crate::data::{Dataset, DeviceDataset, SplitMix64, derive_seed};
 use crate::metrics::EvalMetrics;
@@ -372,7 +373,8 @@ impl Trainer {
 
             inner.seed(derive_seed(seed, epoch as u64));
             let mut order: Vec<usize> = (0..splits.train.len()).collect();
-            SplitMix64::new(derive_seed(seed, SHUFFLE_STREAM + epoch as u64)).shuffle(&mut order);
+            SplitMix64::new(derive_seed(seed, SHUFFLE_STREAM + epoch as u64))
+                .shuffle_multiply_shift(&mut order);
 
             let Some(trained) = self.train_epoch(
                 model,

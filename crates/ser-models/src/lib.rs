@@ -45,7 +45,6 @@ pub use recurrent::RecurrentCell;
 pub use store::{
     CHECKSUM_SUFFIX, MODEL_CONFIG_FILE, MODEL_WEIGHTS_FILE, check_finite, checksum_path,
     load_model, load_weights, save_model, save_weights, weights_from_bytes, weights_to_bytes,
-    write_atomic,
 };
 
 /// What every emotion classifier offers, whatever its architecture.

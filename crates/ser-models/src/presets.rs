@@ -55,6 +55,12 @@ impl ModelPreset {
         Self::CnnLstmStrided,
     ];
 
+    /// Other names [`FromStr`] accepts, with the preset each stands for. `cnn-lstm` is the
+    /// project's default deep model, the CNN+BiLSTM variant with the best fold-1 UAR
+    /// (`cnn-lstm-strided`; README: deep models); the original's own architecture keeps its
+    /// name `cnn-lstm-original`.
+    pub const ALIASES: [(&'static str, Self); 1] = [("cnn-lstm", Self::CnnLstmStrided)];
+
     /// Kebab-case name (`cnn-lstm-original`, ...).
     pub fn name(self) -> &'static str {
         match self {
@@ -118,12 +124,46 @@ impl FromStr for ModelPreset {
         Self::ALL
             .into_iter()
             .find(|preset| preset.name() == name)
+            .or_else(|| {
+                Self::ALIASES
+                    .into_iter()
+                    .find_map(|(alias, preset)| (alias == name).then_some(preset))
+            })
             .ok_or_else(|| ModelError::InvalidConfig {
                 architecture: "preset",
                 reason: format!(
-                    "unknown model preset {name:?}; known: {}",
-                    Self::ALL.map(Self::name).join(", ")
+                    "unknown model preset {name:?}; known: {}, {}",
+                    Self::ALL.map(Self::name).join(", "),
+                    Self::ALIASES.map(|(alias, _)| alias).join(", ")
                 ),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_back_and_cnn_lstm_is_the_strided_variant() {
+        for preset in ModelPreset::ALL {
+            assert_eq!(preset.name().parse::<ModelPreset>().ok(), Some(preset));
+        }
+        assert_eq!(
+            "cnn-lstm".parse::<ModelPreset>().ok(),
+            Some(ModelPreset::CnnLstmStrided)
+        );
+        assert_eq!(
+            "cnn-lstm-original".parse::<ModelPreset>().ok(),
+            Some(ModelPreset::CnnLstmOriginal)
+        );
+        for (alias, _) in ModelPreset::ALIASES {
+            assert!(ModelPreset::ALL.iter().all(|p| p.name() != alias));
+        }
+        let err = "cnn-gru".parse::<ModelPreset>().unwrap_err().to_string();
+        assert!(
+            err.contains("cnn-lstm-strided") && err.contains("cnn-lstm"),
+            "{err}"
+        );
     }
 }

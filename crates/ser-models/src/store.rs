@@ -1,13 +1,12 @@
 //! Saving and loading models: configuration JSON + burnpack weights, written atomically.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device, Tensor};
+use ser_stdx::fs::write_atomic;
 use sha2::{Digest, Sha256};
 
 use crate::{ModelConfig, ModelError, SerModel};
@@ -19,42 +18,6 @@ pub const MODEL_WEIGHTS_FILE: &str = "model.bpk";
 /// Suffix of the checksum file [`save_weights`] writes beside a weight file
 /// (`model.bpk.sha256`, in `sha256sum`'s format) and [`load_weights`] verifies.
 pub const CHECKSUM_SUFFIX: &str = ".sha256";
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder is written, flushed
-/// to disk and renamed over `path`, so a reader (or a crash) sees the old or the new content,
-/// never a partial file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let folder = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name"))?;
-    let temp = folder.join(format!(
-        ".{}.tmp-{}-{}",
-        name.to_string_lossy(),
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
-        let mut file = fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        // Best effort: the temporary file is garbage either way.
-        let _ = fs::remove_file(&temp);
-    }
-    result?;
-    // Persist the rename itself; not every platform can open a folder, so this is best effort.
-    if let Ok(dir) = fs::File::open(&folder) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
-}
 
 /// Encodes a model's weights (and batch-norm running statistics) as burnpack bytes.
 pub fn weights_to_bytes(model: &SerModel) -> Result<Vec<u8>, ModelError> {
@@ -245,27 +208,6 @@ pub fn load_model(folder: &Path, device: &Device) -> Result<(ModelConfig, SerMod
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn write_atomic_replaces_content_and_leaves_no_temp_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.txt");
-        write_atomic(&path, b"first").unwrap();
-        write_atomic(&path, b"second").unwrap();
-        assert_eq!(fs::read(&path).unwrap(), b"second");
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|entry| entry.unwrap().file_name())
-            .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("a.txt")]);
-    }
-
-    #[test]
-    fn write_atomic_into_missing_folder_is_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("missing").join("a.txt");
-        assert!(write_atomic(&path, b"x").is_err());
-    }
 
     fn tiny_model() -> (ModelConfig, SerModel) {
         let device = Device::flex();

@@ -5,7 +5,6 @@
 //! `fmt ` and `data`. Chunks after `data` are never looked at. Every size is checked against
 //! the bytes that are really there.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
@@ -394,26 +393,13 @@ fn check_writable(
     }
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, synced, then
-/// renamed over `path`. A reader never sees a half-written file.
+/// Writes `bytes` to `path` atomically ([`ser_stdx::fs::write_atomic`]: a temporary file in
+/// the same folder, synced, then renamed over `path`). A reader never sees a half-written file.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), AudioError> {
-    let io_err = |source| AudioError::Io {
+    ser_stdx::fs::write_atomic(path, bytes).map_err(|source| AudioError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".ser-audio-")
-        .suffix(".wav.tmp")
-        .tempfile_in(dir)
-        .map_err(io_err)?;
-    tmp.write_all(bytes).map_err(io_err)?;
-    tmp.as_file().sync_all().map_err(io_err)?;
-    tmp.persist(path).map_err(|e| io_err(e.error))?;
-    Ok(())
+    })
 }
 
 /// Writes mono 32-bit IEEE float WAV (`WAVE_FORMAT_IEEE_FLOAT`), atomically.

@@ -240,7 +240,7 @@ pub fn read_packed(
     })
 }
 
-/// Prefix of the temporary files of [`write_packed`]: `.ser-cache-tmp-<pid>-<random>`.
+/// Prefix of the temporary files of [`write_packed`]: `.ser-cache-tmp-<pid>-<n>`.
 const TEMP_PREFIX: &str = ".ser-cache-tmp-";
 
 /// Age after which a temporary file is removed when the liveness of its writer cannot be
@@ -310,15 +310,17 @@ pub fn write_packed(
     // A write killed with `kill -9` leaves its temporary file behind; the next write removes
     // those of processes that are gone, so they cannot accumulate.
     remove_stale_temporaries(&dir);
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
-        .tempfile_in(&dir)
-        .map_err(|e| DataError::io(&dir, e))?;
-    let io_err = |e: std::io::Error| DataError::io(tmp.path(), e);
+    let mut tmp = ser_stdx::fs::AtomicFile::with_prefix(
+        path,
+        &format!("{TEMP_PREFIX}{}-", std::process::id()),
+    )
+    .map_err(|e| DataError::io(&dir, e))?;
+    let tmp_path = tmp.temp_path().to_path_buf();
+    let io_err = |e: std::io::Error| DataError::io(&tmp_path, e);
     let mut hasher = Sha256::new();
     {
         let mut w = HashingWriter {
-            inner: BufWriter::with_capacity(1 << 20, tmp.as_file()),
+            inner: BufWriter::with_capacity(1 << 20, &mut tmp),
             hasher: &mut hasher,
         };
         let mut header = Vec::with_capacity(HEADER_BYTES);
@@ -342,12 +344,8 @@ pub fn write_packed(
         w.inner.flush().map_err(io_err)?;
     }
     let checksum: Hash32 = hasher.finalize().into();
-    let mut file = tmp.as_file();
-    file.write_all(&checksum).map_err(io_err)?;
-    file.sync_all().map_err(io_err)?;
-    tmp.persist(path)
-        .map_err(|e| DataError::io(path, e.error))?;
-    Ok(())
+    tmp.write_all(&checksum).map_err(io_err)?;
+    tmp.commit().map_err(|e| DataError::io(path, e))
 }
 
 /// Creates the cache folder, with a `CACHEDIR.TAG` and a `.gitignore` (`*`) so that backups

@@ -1,9 +1,7 @@
 //! Output paths, atomic writes and rendering to PNG and SVG.
 
-use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use plotters::backend::RGBPixel;
 use plotters::coord::Shift;
@@ -122,52 +120,30 @@ fn encode_png(w: &mut dyn Write, rgb: &[u8], width: u32, height: u32, path: &Pat
     writer.finish().map_err(encode_error)
 }
 
-/// Writes `path` atomically: `write` fills a temporary file in the same
-/// folder, which is synced and then renamed over `path`. On failure the
+/// Writes `path` atomically ([`ser_stdx::fs::AtomicFile`]): `write` fills a temporary file
+/// in the same folder, which is synced and then renamed over `path`. On failure the
 /// temporary file is removed and `path` is untouched.
 pub(crate) fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> Result<()>,
 ) -> Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
     let io_error = |source| PlotError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let file_name = path.file_name().ok_or_else(|| {
-        io_error(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "output path has no file name",
-        ))
-    })?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(file_name);
-    tmp_name.push(format!(
-        ".{}.{}.tmp",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let tmp = path.with_file_name(tmp_name);
-
-    let result = (|| {
-        let file = fs::File::create(&tmp).map_err(io_error)?;
-        let mut buffered = BufWriter::new(file);
-        write(&mut buffered)?;
-        let file = buffered
-            .into_inner()
-            .map_err(|e| io_error(e.into_error()))?;
-        file.sync_all().map_err(io_error)?;
-        fs::rename(&tmp, path).map_err(io_error)
-    })();
-    if result.is_err() {
-        // Best effort: the original error matters more than a failed cleanup.
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    let mut file = ser_stdx::fs::AtomicFile::new(path).map_err(io_error)?;
+    let mut buffered = BufWriter::new(&mut file);
+    write(&mut buffered)?;
+    buffered
+        .into_inner()
+        .map_err(|e| io_error(e.into_error()))?;
+    file.commit().map_err(io_error)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     #[test]

@@ -145,48 +145,32 @@ pub(crate) fn normalize(weights: &[f64]) -> Vec<f32> {
     }
 }
 
-/// SplitMix64 (Steele, Lea & Flood 2014): a tiny generator, fully specified here, so a model is
-/// a pure function of its seed on every platform and every version of the dependencies.
+/// The classical models' view of [`ser_stdx::rng::SplitMix64`]: `(seed, stream)` streams and
+/// multiply-shift draws (`below`, `shuffle`), the numbers every fitted model and published
+/// figure was made with. A thin wrapper so the models' call sites (`mlp.rs`, `svm.rs`,
+/// `forest.rs`) keep their names; see `ser_stdx::rng` for why two ways of drawing exist.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SplitMix64 {
-    state: u64,
-}
-
-/// The SplitMix64 increment (the golden ratio in 64-bit fixed point).
-const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
-
-/// The SplitMix64 output function.
-fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+pub(crate) struct SplitMix64(ser_stdx::rng::SplitMix64);
 
 impl SplitMix64 {
     /// An independent-looking stream for `(seed, stream)` (a tree, a fold, ...).
     pub fn for_stream(seed: u64, stream: u64) -> SplitMix64 {
-        SplitMix64 {
-            state: mix64(seed ^ GOLDEN_GAMMA) ^ mix64(stream.wrapping_add(GOLDEN_GAMMA)),
-        }
+        SplitMix64(ser_stdx::rng::SplitMix64::for_stream(seed, stream))
     }
 
     /// Next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(GOLDEN_GAMMA);
-        mix64(self.state)
+        self.0.next_u64()
     }
 
     /// Uniform in `0..n` (Lemire's multiply-shift; `n > 0`).
     pub fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
+        self.0.below_multiply_shift(n)
     }
 
-    /// Shuffles in place (Fisher-Yates).
+    /// Shuffles in place (Fisher-Yates, multiply-shift draws).
     pub fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = self.below(i + 1);
-            items.swap(i, j);
-        }
+        self.0.shuffle_multiply_shift(items);
     }
 }
 

@@ -35,23 +35,6 @@ pub struct CSelection {
     pub n_folds: usize,
 }
 
-/// Unweighted average recall over the classes present in `truth`.
-fn uar(truth: &[usize], predicted: &[usize], n_classes: usize) -> f64 {
-    let mut hits = vec![0_usize; n_classes];
-    let mut totals = vec![0_usize; n_classes];
-    for (&t, &p) in truth.iter().zip(predicted) {
-        totals[t] += 1;
-        hits[t] += usize::from(t == p);
-    }
-    let present: Vec<f64> = hits
-        .iter()
-        .zip(&totals)
-        .filter(|(_, n)| **n > 0)
-        .map(|(&h, &n)| h as f64 / n as f64)
-        .collect();
-    present.iter().sum::<f64>() / present.len().max(1) as f64
-}
-
 /// Chooses the SVM's `C` from `grid` by `n_folds`-fold cross-validation on `x`, `y` with the
 /// folds made of whole groups (`groups[i]` is the speaker of sample `i`; sorted speakers are
 /// dealt to the folds in turn). `config` must hold an SVM; its other settings are kept, and
@@ -174,7 +157,9 @@ pub fn select_svm_c_balanced<R: AsRef<[f32]>, S: AsRef<str>, G: Ord>(
             let model =
                 ClassicModel::fit_balanced(&train_x, &train_y, &train_corpora, &candidate, seed)?;
             let predicted = model.predict(&val_x)?;
-            total += uar(&val_y, &predicted, n_classes);
+            total += ser_metrics::uar_of_counts(&ser_metrics::confusion_counts(
+                &val_y, &predicted, n_classes,
+            ));
         }
         scores.push((c, total / n_folds as f64));
     }
@@ -253,11 +238,5 @@ mod tests {
         let mut knn = c.clone();
         knn.model = crate::ModelKind::Knn.default_config();
         assert!(select_svm_c(&x, &y, &g, &knn, &SVM_C_GRID, 3, 0).is_err());
-    }
-
-    #[test]
-    fn uar_averages_the_recall_of_present_classes() {
-        assert_eq!(uar(&[0, 0, 1, 1], &[0, 0, 1, 0], 3), 0.75);
-        assert_eq!(uar(&[2, 2], &[2, 0], 3), 0.5);
     }
 }

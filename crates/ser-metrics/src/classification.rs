@@ -132,17 +132,10 @@ pub fn weighted_average(scores: &[ClassScores]) -> Prf {
 /// occurs in `y_true` it equals the macro recall; when a class is absent
 /// its undefined recall is skipped here, whereas sklearn's macro recall
 /// (and [`macro_average`]) counts it as 0. Returns 0 for an empty matrix.
+///
+/// The same function on unvalidated counts is [`uar_of_counts`](crate::uar_of_counts).
 pub fn unweighted_average_recall(cm: &ConfusionMatrix) -> f64 {
-    let support = cm.support();
-    let recalls: Vec<f64> = (0..cm.n_classes())
-        .filter(|&c| support[c] > 0)
-        .map(|c| ratio(cm.counts()[c][c], support[c]))
-        .collect();
-    if recalls.is_empty() {
-        0.0
-    } else {
-        recalls.iter().sum::<f64>() / recalls.len() as f64
-    }
+    crate::counts::uar_of_counts(cm.counts())
 }
 
 /// The text of `sklearn.metrics.classification_report(y_true, y_pred,

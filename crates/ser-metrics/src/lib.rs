@@ -11,6 +11,9 @@
 //!   `serde`-serialisable for `metrics.json`.
 //! * [`CrossValidationReport`] / [`aggregate_folds`]: k-fold mean ±
 //!   population std (`ddof = 0`) and pooled predictions.
+//! * [`confusion_counts`], [`uar_of_counts`], [`accuracy_of_counts`], [`recall_per_class`]:
+//!   the same figures on plain count rows, for any input and without errors (training-time
+//!   monitoring, model selection).
 //!
 //! Semantics are those of scikit-learn with `labels=range(n_classes)` and
 //! `zero_division=0` (a 0/0 ratio is 0); golden values from scikit-learn are
@@ -42,6 +45,7 @@
 
 mod classification;
 mod confusion;
+mod counts;
 mod error;
 mod kfold;
 mod per_class;
@@ -55,6 +59,7 @@ pub use classification::{
     unweighted_average_recall, weighted_average,
 };
 pub use confusion::ConfusionMatrix;
+pub use counts::{accuracy_of_counts, confusion_counts, recall_per_class, uar_of_counts};
 pub use error::{MetricsError, Result};
 pub use kfold::{
     CrossValidationReport, FoldAggregate, FoldPredictions, STD_DDOF, ScalarMetrics,

@@ -354,7 +354,7 @@ fn bad_streams_and_bad_models_are_clear_errors() {
 }
 
 /// Ten seconds of speech-like tones at the model's rate, decoded as the server holds them.
-fn ten_seconds(model: &ser_cli::Model) -> ser_audio::Audio {
+fn ten_seconds(model: &ser_run::Model) -> ser_audio::Audio {
     let rate = model.sample_rate_hz();
     let samples: Vec<f32> = (0..5_u8)
         .flat_map(|e| tone(e + 1, 0.3, 2.0, rate))
@@ -368,23 +368,23 @@ fn ten_seconds(model: &ser_cli::Model) -> ser_audio::Audio {
 
 #[test]
 fn the_library_refuses_hops_below_10_ms() {
-    let mut model = ser_cli::Model::load(&fixture().svm).unwrap();
+    let mut model = ser_run::Model::load(&fixture().svm).unwrap();
     let audio = ten_seconds(&model);
     for hop_s in [1e-9, 0.009, 0.0, -1.0, f64::NAN, f64::INFINITY] {
-        let err = ser_cli::predict::predict_audio(&mut model, &audio, hop_s)
+        let err = ser_run::predict::predict_audio(&mut model, &audio, hop_s)
             .expect_err("a hop below 10 ms");
         assert!(
             err.to_string().contains("at least 0.01 s"),
             "{hop_s}: {err}"
         );
-        let err = ser_cli::predict::predict_samples(&mut model, &audio.samples, hop_s)
+        let err = ser_run::predict::predict_samples(&mut model, &audio.samples, hop_s)
             .expect_err("a hop below 10 ms");
         assert!(
             err.to_string().contains("at least 0.01 s"),
             "{hop_s}: {err}"
         );
     }
-    let windows = ser_cli::predict::predict_audio(&mut model, &audio, 0.01)
+    let windows = ser_run::predict::predict_audio(&mut model, &audio, 0.01)
         .unwrap()
         .windows
         .len();
@@ -393,9 +393,9 @@ fn the_library_refuses_hops_below_10_ms() {
 
 #[test]
 fn a_set_cancel_flag_stops_a_prediction_and_a_clear_one_changes_nothing() {
-    use ser_cli::predict::{Cancelled, predict_audio, predict_audio_with};
+    use ser_run::predict::{predict_audio, predict_audio_with};
     use std::sync::atomic::{AtomicBool, Ordering};
-    let mut model = ser_cli::Model::load(&fixture().svm).unwrap();
+    let mut model = ser_run::Model::load(&fixture().svm).unwrap();
     let audio = ten_seconds(&model);
     let plain = predict_audio(&mut model, &audio, 0.5).unwrap();
     let flag = AtomicBool::new(false);
@@ -405,7 +405,9 @@ fn a_set_cancel_flag_stops_a_prediction_and_a_clear_one_changes_nothing() {
     );
     flag.store(true, Ordering::SeqCst);
     let err = predict_audio_with(&mut model, &audio, 0.5, &flag).expect_err("cancelled");
-    let cancelled = err.downcast_ref::<Cancelled>().expect("a Cancelled error");
+    let ser_run::RunError::Cancelled(cancelled) = &err else {
+        panic!("not a Cancelled error: {err}")
+    };
     assert_eq!(cancelled.windows_done, 0);
     assert_eq!(cancelled.windows, Some(plain.windows.len()));
     assert_eq!(
@@ -431,7 +433,9 @@ fn a_set_cancel_flag_stops_a_prediction_and_a_clear_one_changes_nothing() {
     let start = std::time::Instant::now();
     let err = predict_audio_with(&mut model, &long, 0.01, &flag).expect_err("cancelled");
     setter.join().unwrap();
-    let cancelled = *err.downcast_ref::<Cancelled>().expect("a Cancelled error");
+    let ser_run::RunError::Cancelled(cancelled) = err else {
+        panic!("not a Cancelled error: {err}")
+    };
     eprintln!("{cancelled} after {:?}", start.elapsed());
     let total = cancelled.windows.unwrap();
     assert!(
@@ -445,15 +449,15 @@ fn a_set_cancel_flag_stops_a_prediction_and_a_clear_one_changes_nothing() {
 /// probabilities are those of the whole signal resampled at once and then windowed.
 #[test]
 fn streamed_windows_give_the_probabilities_of_the_whole_resampled_signal() {
-    use ser_cli::predict::{STREAM_CHUNK_FRAMES, predict_audio, predict_samples};
+    use ser_run::predict::{STREAM_CHUNK_FRAMES, predict_audio, predict_samples};
     /// Largest accepted difference of a probability (the two paths give the same samples,
     /// so in practice they agree to the bit).
     const TOLERANCE: f32 = 1e-4;
     // The tiny SVM (no band limit: one resampling stage) and the shipped default model (band
     // limit at 8 kHz: 48 kHz audio takes two stages, 48 -> 16 -> 22.05 kHz).
-    let models = [fixture().svm.clone(), ser_cli::default_model_dir()];
+    let models = [fixture().svm.clone(), ser_run::default_model_dir()];
     for dir in &models {
-        let mut model = ser_cli::Model::load(dir).unwrap();
+        let mut model = ser_run::Model::load(dir).unwrap();
         for rate in [48_000_u32, 16_000, 8_000] {
             // 14 s of syllable-like tones with a second of digital silence: many windows,
             // many resampler chunks.

@@ -465,7 +465,7 @@ fn a_hop_below_the_minimum_is_refused() {
 
 #[test]
 fn the_shipped_default_model_has_checksums_and_a_changed_byte_is_refused() {
-    let shipped = ser_cli::default_model_dir();
+    let shipped = ser_run::default_model_dir();
     let dir = tempfile::tempdir().expect("tempdir");
     let copy = dir.path().join("default-model");
     copy_dir(&shipped, &copy);

@@ -34,7 +34,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Query, State};
@@ -42,7 +42,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use ser_audio::{Audio, AudioError};
-use ser_cli::{Model, predict};
+use ser_run::{ErrorKind, Model, RunError, predict};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
@@ -59,7 +59,7 @@ pub struct ServeOptions {
     /// Longest time one request may take (503 after it; its model work is then stopped).
     pub timeout: Duration,
     /// Seconds between analysis windows of long recordings (at least
-    /// [`ser_cli::predict::MIN_HOP_S`]).
+    /// [`ser_run::predict::MIN_HOP_S`]).
     pub hop_s: f64,
     /// Loaded instances per model (concurrent predictions of one model).
     pub workers: usize,
@@ -155,16 +155,14 @@ impl ModelPool {
         name: String,
         hop_s: f64,
         cancel: Arc<AtomicBool>,
-    ) -> Result<Value> {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .context("server shutting down")?;
+    ) -> Result<Value, Response> {
+        let permit =
+            self.permits.clone().acquire_owned().await.map_err(|_| {
+                error(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down")
+            })?;
         let idle = self.idle.clone();
         let dir = self.dir.clone();
-        tokio::task::spawn_blocking(move || -> Result<Value> {
+        tokio::task::spawn_blocking(move || -> Result<Value, RunError> {
             let _permit = permit;
             let instance = idle.lock().ok().and_then(|mut v| v.pop());
             let mut model = match instance {
@@ -185,12 +183,18 @@ impl ModelPool {
             value
         })
         .await
-        .context("prediction task failed")?
+        .map_err(|e| {
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the prediction task failed: {e}"),
+            )
+        })?
+        .map_err(|e| run_error(&e))
     }
 }
 
 fn preset_name(model: &Model) -> String {
-    ser_cli::eval::preset_name(&model.info.feature_config).to_owned()
+    ser_run::eval::preset_name(&model.info.feature_config).to_owned()
 }
 
 /// What the handlers share.
@@ -479,6 +483,25 @@ struct PredictQuery {
 
 /// Statuses for audio the server cannot use: 415 when it is not (supported) audio at all, 400
 /// when it is audio but broken.
+/// The response to a failed prediction: 400 when the audio or a setting is at fault, 500 when
+/// the model is broken or the machine failed, 503 when the work was cancelled.
+fn run_error(e: &RunError) -> Response {
+    let status = match e.kind() {
+        ErrorKind::BadInput => match e.root() {
+            RunError::Audio(audio) => audio_error_status(audio),
+            _ => StatusCode::BAD_REQUEST,
+        },
+        ErrorKind::BrokenModel | ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorKind::Cancelled => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    // The whole chain, as the binaries print it (`{e:#}`): "context: cause: root cause".
+    let chain: Vec<String> =
+        std::iter::successors(Some(e as &dyn std::error::Error), |e| e.source())
+            .map(ToString::to_string)
+            .collect();
+    error(status, chain.join(": "))
+}
+
 fn audio_error_status(e: &AudioError) -> StatusCode {
     match e {
         AudioError::UnrecognisedFormat { .. }
@@ -634,8 +657,7 @@ async fn predict_handler(
         for pool in selected {
             let value = pool
                 .predict(audio.clone(), name.clone(), hop_s, cancel.clone())
-                .await
-                .map_err(|e| error(StatusCode::BAD_REQUEST, format!("{e:#}")))?;
+                .await?;
             results.push(value);
         }
         Ok::<_, Response>(axum::Json(Value::Array(results)).into_response())

@@ -73,11 +73,11 @@ fn run(args: Args) -> Result<()> {
             args.addr
         );
     }
-    if !(args.hop_s >= ser_cli::predict::MIN_HOP_S && args.hop_s.is_finite()) {
+    if !(args.hop_s >= ser_run::predict::MIN_HOP_S && args.hop_s.is_finite()) {
         bail!(
             "--hop-s {}: must be a number of seconds of at least {}",
             args.hop_s,
-            ser_cli::predict::MIN_HOP_S
+            ser_run::predict::MIN_HOP_S
         );
     }
     if args.max_upload_mb == 0
@@ -114,7 +114,7 @@ fn run(args: Args) -> Result<()> {
         );
     }
     let dirs = if args.models.is_empty() {
-        vec![ser_cli::default_model_dir()]
+        vec![ser_run::default_model_dir()]
     } else {
         args.models.clone()
     };

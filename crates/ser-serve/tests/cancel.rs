@@ -39,11 +39,11 @@ fn a_timed_out_prediction_stops_and_frees_its_worker() {
     assert_eq!(status, 200, "{body}");
 
     // How long the long recording's work takes, from the model's speed on a shorter one.
-    let dir = ser_cli::default_model_dir();
-    let mut model = ser_cli::Model::load(&dir).expect("model");
+    let dir = ser_run::default_model_dir();
+    let mut model = ser_run::Model::load(&dir).expect("model");
     let sample = ser_audio::decode(&common::wav_bytes(20.0), "20s.wav").expect("decodes");
     let start = Instant::now();
-    ser_cli::predict::predict_audio(&mut model, &sample, HOP_S).expect("predicts");
+    ser_run::predict::predict_audio(&mut model, &sample, HOP_S).expect("predicts");
     let per_audio_second = start.elapsed().as_secs_f64() / 20.0;
     let long_s = 600.0_f32;
     let expected = Duration::from_secs_f64(per_audio_second * f64::from(long_s));
@@ -77,7 +77,7 @@ fn a_timed_out_prediction_stops_and_frees_its_worker() {
 
 #[test]
 fn hops_below_the_minimum_are_refused_when_loading() {
-    let dir = ser_cli::default_model_dir();
+    let dir = ser_run::default_model_dir();
     let err = ser_serve::AppState::load(
         &[dir],
         ServeOptions {

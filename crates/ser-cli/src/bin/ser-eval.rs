@@ -17,7 +17,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
-use ser_cli::eval::{self, EvalOptions};
+use ser_run::eval::{self, EvalOptions};
 
 /// Evaluate trained speech emotion classifiers: metrics, reports, plots, comparisons.
 #[derive(Debug, Parser)]
@@ -99,14 +99,14 @@ fn run(args: Args) -> Result<()> {
     if args.ensemble {
         let command = std::env::args().collect::<Vec<_>>().join(" ");
         let written =
-            ser_cli::ensemble::create(&args.runs, args.weights.as_deref(), &args.out, &command)?;
+            ser_run::ensemble::create(&args.runs, args.weights.as_deref(), &args.out, &command)?;
         outln!(
             "ensemble of {} runs, {} fold(s) -> {}",
             args.runs.len(),
             written.len(),
             args.out.display()
         );
-        let info = ser_cli::RunInfo::load(&written[0])?;
+        let info = ser_run::RunInfo::load(&written[0])?;
         if info.test_speakers.is_empty() {
             outln!(
                 "no test side (protocol {}): not evaluated",
@@ -119,23 +119,23 @@ fn run(args: Args) -> Result<()> {
         return Ok(());
     }
     if args.robustness {
-        let options = ser_cli::robustness::RobustnessOptions {
+        let options = ser_run::robustness::RobustnessOptions {
             conditions: args
                 .conditions
                 .clone()
                 .unwrap_or_else(ser_data::Condition::standard_set),
             seed: args.seed,
             threads: args.threads,
-            ..ser_cli::robustness::RobustnessOptions::default()
+            ..ser_run::robustness::RobustnessOptions::default()
         };
         for dir in &args.runs {
-            let report = ser_cli::robustness::evaluate_robustness(dir, &options)?;
-            out!("{}", ser_cli::robustness::markdown(&report));
+            let report = ser_run::robustness::evaluate_robustness(dir, &options)?;
+            out!("{}", ser_run::robustness::markdown(&report));
             outln!(
                 "robustness -> {}",
                 dir.join(format!(
                     "{}.{{json,csv,md,png,svg}}",
-                    ser_cli::robustness::ROBUSTNESS_STEM
+                    ser_run::robustness::ROBUSTNESS_STEM
                 ))
                 .display()
             );

@@ -10,7 +10,7 @@ use ser_serve::{AppState, ServeOptions};
 
 /// Starts a server in a background thread; it lives as long as the test process.
 pub fn start(options: ServeOptions) -> SocketAddr {
-    let dir = ser_cli::default_model_dir();
+    let dir = ser_run::default_model_dir();
     let state = Arc::new(AppState::load(&[dir], options).expect("the default model loads"));
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

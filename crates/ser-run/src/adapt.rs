@@ -29,7 +29,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use crate::error::bail;
+use crate::error::ResultExt as _;
+use crate::Result;
 use ser_classic::Standardizer;
 use ser_data::{CorpusKind, NormalizationMode, SpeakerId};
 use serde::{Deserialize, Serialize};

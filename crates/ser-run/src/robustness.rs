@@ -14,7 +14,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use crate::error::bail;
+use crate::error::ResultExt as _;
+use crate::Result;
 use ser_data::Condition;
 use ser_metrics::{ConfusionMatrix, accuracy, unweighted_average_recall};
 use serde::{Deserialize, Serialize};
@@ -254,7 +256,7 @@ fn predict_conditions(
             .into_iter()
             .map(|h| {
                 h.join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a robustness worker panicked")))
+                    .unwrap_or_else(|_| Err(crate::RunError::invalid("a robustness worker panicked")))
             })
             .collect()
     });

@@ -42,7 +42,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use crate::error::bail;
+use crate::error::ResultExt as _;
+use crate::Result;
 use ser_data::{BuildOptions, CorpusKind, Dataset, LabelMap};
 use ser_features::FeatureConfig;
 use ser_metrics::{
@@ -53,7 +55,7 @@ use ser_plot::{MeanStd, ModelComparison, ModelScores, OutputPaths, TrainingHisto
 use ser_trainer::run::HISTORY_FILE;
 use serde::{Deserialize, Serialize};
 
-use crate::{Classifier, RUN_INFO_FILE, RunInfo, write_atomic};
+use crate::{Classifier, RUN_INFO_FILE, RunError, RunInfo, write_atomic};
 
 /// Metrics file name (per fold and for the k-fold aggregate).
 pub const METRICS_FILE: &str = "metrics.json";
@@ -603,10 +605,7 @@ impl RunFolder {
         {
             let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
             let name = entry.file_name();
-            let number = name
-                .to_str()
-                .and_then(|n| n.strip_prefix("fold-"))
-                .and_then(|n| n.parse::<usize>().ok());
+            let number = name.to_str().and_then(crate::fold_number);
             if let Some(n) = number
                 && entry.path().is_dir()
             {
@@ -626,14 +625,26 @@ impl RunFolder {
     }
 }
 
-/// A dataset rebuilt for one (corpus folder, feature configuration), reused across folds.
-struct DatasetCache {
+/// A dataset rebuilt for one (corpus folder, feature configuration), reused across folds; or
+/// the dataset the caller already has (training evaluates on the features it trained from).
+struct DatasetCache<'a> {
+    given: Option<&'a Dataset>,
     key: Option<(Vec<PathBuf>, FeatureConfig)>,
     dataset: Option<Dataset>,
 }
 
-impl DatasetCache {
+impl DatasetCache<'_> {
     fn get(&mut self, info: &RunInfo, options: &EvalOptions) -> Result<&Dataset> {
+        if let Some(given) = self.given {
+            if given.config() != &info.feature_config {
+                return Err(RunError::invalid(format!(
+                    "the dataset given was extracted with other features than the run's \
+                     ({RUN_INFO_FILE} of fold {})",
+                    info.fold + 1
+                )));
+            }
+            return Ok(given);
+        }
         let dirs = info
             .corpus_dirs()
             .into_iter()
@@ -653,7 +664,9 @@ impl DatasetCache {
             self.dataset = Some(dataset);
             self.key = Some(key);
         }
-        self.dataset.as_ref().context("dataset cache is empty")
+        self.dataset
+            .as_ref()
+            .ok_or_else(|| RunError::invalid("dataset cache is empty"))
     }
 }
 
@@ -884,6 +897,19 @@ fn write_per_corpus_plots(
 /// Evaluates a run folder or a k-fold parent folder and writes every output file
 /// (see the module documentation).
 pub fn evaluate(dir: &Path, options: &EvalOptions) -> Result<Evaluation> {
+    evaluate_inner(dir, options, None)
+}
+
+/// As [`evaluate`], on the features of `dataset` (the run's corpus, extracted with the run's
+/// feature configuration: what training just held) instead of reading the corpus again.
+///
+/// # Errors
+/// As [`evaluate`]; a dataset extracted with another feature configuration than a fold's.
+pub fn evaluate_on(dir: &Path, options: &EvalOptions, dataset: &Dataset) -> Result<Evaluation> {
+    evaluate_inner(dir, options, Some(dataset))
+}
+
+fn evaluate_inner(dir: &Path, options: &EvalOptions, given: Option<&Dataset>) -> Result<Evaluation> {
     let folder = RunFolder::detect(dir)?;
     let fold_dirs = match &folder {
         RunFolder::Fold(d) => vec![d.clone()],
@@ -899,6 +925,7 @@ pub fn evaluate(dir: &Path, options: &EvalOptions) -> Result<Evaluation> {
     }
 
     let mut cache = DatasetCache {
+        given,
         key: None,
         dataset: None,
     };
@@ -1141,13 +1168,13 @@ pub fn read_history_csv(run_dir: &Path) -> Result<Option<History>> {
         }
         for (col, target) in &targets {
             if let Some(c) = *col {
-                let value: f64 = fields[c].parse().with_context(|| {
-                    format!(
+                let value: f64 = fields[c].parse().map_err(|_| {
+                    RunError::invalid(format!(
                         "{}: line {}: {:?} is not a number",
                         path.display(),
                         line_no + 2,
                         fields[c]
-                    )
+                    ))
                 })?;
                 target(&mut history).push(value);
             }
@@ -1578,7 +1605,7 @@ fn run_names(rows: &[Summary]) -> Vec<String> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| p.display().to_string());
         match p.parent().and_then(Path::file_name) {
-            Some(parent) if name.starts_with("fold-") => {
+            Some(parent) if crate::fold_number(&name).is_some() => {
                 format!("{}/{name}", parent.to_string_lossy())
             }
             _ => name,

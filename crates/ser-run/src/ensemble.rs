@@ -14,7 +14,9 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use crate::error::bail;
+use crate::error::ResultExt as _;
+use crate::Result;
 use ser_features::{FeatureMatrix, FeatureSet};
 use serde::{Deserialize, Serialize};
 
@@ -353,11 +355,7 @@ pub fn create(
                 );
             }
         }
-        let dir = if n_folds == 1 {
-            out.to_path_buf()
-        } else {
-            out.join(format!("fold-{}", k + 1))
-        };
+        let dir = crate::fold_dir(out, k, n_folds);
         plans.push((dir, infos, k));
     }
     let mut written = Vec::with_capacity(n_folds);

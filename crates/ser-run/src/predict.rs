@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::{Context, Result, bail};
+use crate::error::bail;
+use crate::error::ResultExt as _;
+use crate::Result;
 
 use crate::Model;
 
@@ -213,7 +215,7 @@ pub fn predict_audio(
 /// As [`predict_audio`], stopping early when `cancel` is set: the flag is looked at before
 /// every analysis window and every batch given to the classifier, so work whose caller gave up
 /// (a server request that timed out) ends within one window. A cancelled prediction is an
-/// error that downcasts to [`Cancelled`].
+/// error [`crate::RunError::Cancelled`].
 ///
 /// Memory stays bounded by the window, not the recording: audio that needs the front end's
 /// band limit or resampling goes through it a chunk at a time ([`ser_audio::BandLimitedStream`],
@@ -289,7 +291,7 @@ struct Streamed<'a> {
 
 impl WindowSource for Streamed<'_> {
     fn window(&mut self, start: usize, end: usize) -> Result<&[f32]> {
-        anyhow::ensure!(
+        crate::error::ensure!(
             start >= self.offset && start <= end,
             "window {start}..{end} asked for after output {} was dropped",
             self.offset
@@ -452,23 +454,126 @@ fn predict_windows(
     })
 }
 
-/// One line of the live stream output for the window ending at `end_s`.
-pub fn window_line(
-    model: &mut Model,
-    samples: &[f32],
-    end_s: f64,
-    names: &[&str],
-    json: bool,
-) -> Result<String> {
-    let probabilities = if !model.has_speech(samples) {
-        None
-    } else {
-        Some(model.predict_samples(samples)?)
-    };
+/// Live prediction over audio that arrives in chunks (`ser-predict --stream`): every hop, the
+/// most recent analysis window is predicted, with the silence rule of files and timelines
+/// (a window without speech by [`Model::has_speech`] is silence). Chunks are band-limited and
+/// resampled to the model's rate as they come ([`ser_audio::BandLimitedStream`]), and only
+/// the samples the next window needs are kept, so a stream of any length runs in constant
+/// memory.
+#[derive(Debug)]
+pub struct StreamPredictor {
+    resampler: Option<ser_audio::BandLimitedStream>,
+    rate_hz: u32,
+    window: usize,
+    hop: usize,
+    buffer: Vec<f32>,
+    resampled: Vec<f32>,
+    /// Seconds of audio dropped from the front of `buffer`.
+    consumed_s: f64,
+    /// Buffer length at which the next window ends.
+    next_emit: usize,
+    emitted: usize,
+}
+
+impl StreamPredictor {
+    /// A stream of mono samples at `input_rate_hz` for `model`, one prediction every `hop_s`.
+    ///
+    /// # Errors
+    /// A hop below [`MIN_HOP_S`]; a rate the resampler cannot take.
+    pub fn new(model: &Model, input_rate_hz: u32, hop_s: f64) -> Result<StreamPredictor> {
+        check_hop(hop_s)?;
+        let rate_hz = model.sample_rate_hz();
+        let window = model.window_samples().max(1);
+        let hop = ((hop_s * f64::from(rate_hz)).round() as usize).max(1);
+        Ok(StreamPredictor {
+            resampler: Some(ser_audio::BandLimitedStream::new(
+                input_rate_hz,
+                rate_hz,
+                model.band_hz(),
+            )?),
+            rate_hz,
+            window,
+            hop,
+            buffer: Vec::new(),
+            resampled: Vec::new(),
+            consumed_s: 0.0,
+            // The first window waits for enough audio to analyse, however short the hop.
+            next_emit: hop.max(model.min_samples()).min(window),
+            emitted: 0,
+        })
+    }
+
+    /// Feeds one chunk of mono samples; returns the windows it completed, in order.
+    pub fn push(&mut self, model: &mut Model, chunk: &[f32]) -> Result<Vec<WindowPrediction>> {
+        self.resampled.clear();
+        if let Some(r) = self.resampler.as_mut() {
+            r.process_into(chunk, &mut self.resampled)?;
+        }
+        self.emit(model)
+    }
+
+    /// Ends the stream: the resampler's tail completes the audio; returns the windows it
+    /// completed. Later pushes add nothing.
+    pub fn finish(&mut self, model: &mut Model) -> Result<Vec<WindowPrediction>> {
+        self.resampled.clear();
+        if let Some(r) = self.resampler.take() {
+            self.resampled = r.finish()?;
+        }
+        self.emit(model)
+    }
+
+    /// Windows predicted so far.
+    pub fn windows_emitted(&self) -> usize {
+        self.emitted
+    }
+
+    /// Whether no audio at all has arrived (nothing predicted, nothing buffered).
+    pub fn is_empty(&self) -> bool {
+        self.emitted == 0 && self.buffer.is_empty()
+    }
+
+    fn emit(&mut self, model: &mut Model) -> Result<Vec<WindowPrediction>> {
+        self.buffer.extend_from_slice(&self.resampled);
+        let rate = f64::from(self.rate_hz);
+        let mut windows = Vec::new();
+        while self.buffer.len() >= self.next_emit {
+            let end = self.next_emit;
+            let start = end.saturating_sub(self.window);
+            let samples = &self.buffer[start..end];
+            let probabilities = if model.has_speech(samples) {
+                Some(model.predict_samples(samples)?)
+            } else {
+                None
+            };
+            let end_s = self.consumed_s + end as f64 / rate;
+            windows.push(WindowPrediction {
+                start_s: end_s - samples.len() as f64 / rate,
+                end_s,
+                level_dbfs: rms_dbfs(samples),
+                probabilities,
+            });
+            self.emitted += 1;
+            self.next_emit += self.hop;
+        }
+        // Keep only what the next window needs.
+        let keep_from = self.next_emit.saturating_sub(self.window).min(self.buffer.len());
+        if keep_from > 0 {
+            self.buffer.drain(..keep_from);
+            self.next_emit -= keep_from;
+            self.consumed_s += keep_from as f64 / rate;
+        }
+        Ok(windows)
+    }
+}
+
+/// One line of the live stream output (`ser-predict --stream`) for a window: JSON, or
+/// "start-end s  label  class p%  ...".
+pub fn window_line(window: &WindowPrediction, names: &[&str], json: bool) -> String {
+    let probabilities = &window.probabilities;
     let label = label_of(probabilities.as_deref(), names);
-    let start_s = end_s - samples.len() as f64 / f64::from(model.sample_rate_hz());
+    let (start_s, end_s) = (window.start_s, window.end_s);
     if json {
-        let probs = match &probabilities {
+        let probs = match probabilities {
             None => serde_json::Value::Null,
             Some(p) => names
                 .iter()
@@ -476,9 +581,9 @@ pub fn window_line(
                 .map(|(n, v)| ((*n).to_owned(), serde_json::json!(v)))
                 .collect(),
         };
-        return Ok(serde_json::json!({"start_s": start_s, "end_s": end_s, "label": label, "probabilities": probs}).to_string());
+        return serde_json::json!({"start_s": start_s, "end_s": end_s, "label": label, "probabilities": probs}).to_string();
     }
-    let detail = match &probabilities {
+    let detail = match probabilities {
         None => String::new(),
         Some(p) => names
             .iter()
@@ -487,9 +592,7 @@ pub fn window_line(
             .collect::<Vec<_>>()
             .join("  "),
     };
-    Ok(format!(
-        "{start_s:7.2}-{end_s:<7.2} s  {label:<10} {detail}"
-    ))
+    format!("{start_s:7.2}-{end_s:<7.2} s  {label:<10} {detail}")
 }
 
 #[cfg(test)]

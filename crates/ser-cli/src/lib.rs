@@ -44,4 +44,3 @@ pub fn interrupt_flag() -> Result<Arc<AtomicBool>> {
     }
     Ok(flag)
 }
-

@@ -29,9 +29,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use crate::error::bail;
-use crate::error::ResultExt as _;
 use crate::Result;
+use crate::error::ResultExt as _;
+use crate::error::bail;
 use ser_classic::Standardizer;
 use ser_data::{CorpusKind, NormalizationMode, SpeakerId};
 use serde::{Deserialize, Serialize};

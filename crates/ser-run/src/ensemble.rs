@@ -14,9 +14,9 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::error::bail;
-use crate::error::ResultExt as _;
 use crate::Result;
+use crate::error::ResultExt as _;
+use crate::error::bail;
 use ser_features::{FeatureMatrix, FeatureSet};
 use serde::{Deserialize, Serialize};
 

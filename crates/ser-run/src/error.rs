@@ -265,12 +265,10 @@ mod tests {
             .context("ensemble");
         assert_eq!(e.kind(), ErrorKind::BrokenModel);
         assert_eq!(e.to_string(), "ensemble");
-        let chain: Vec<String> = std::iter::successors(
-            Some(&e as &dyn std::error::Error),
-            |e| e.source(),
-        )
-        .map(|e| e.to_string())
-        .collect();
+        let chain: Vec<String> =
+            std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source())
+                .map(|e| e.to_string())
+                .collect();
         assert_eq!(
             chain,
             ["ensemble", "loading /runs/a", "/runs/a: weights missing"]

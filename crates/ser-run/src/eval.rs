@@ -42,9 +42,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::error::bail;
-use crate::error::ResultExt as _;
 use crate::Result;
+use crate::error::ResultExt as _;
+use crate::error::bail;
 use ser_data::{BuildOptions, CorpusKind, Dataset, LabelMap};
 use ser_features::FeatureConfig;
 use ser_metrics::{
@@ -909,7 +909,11 @@ pub fn evaluate_on(dir: &Path, options: &EvalOptions, dataset: &Dataset) -> Resu
     evaluate_inner(dir, options, Some(dataset))
 }
 
-fn evaluate_inner(dir: &Path, options: &EvalOptions, given: Option<&Dataset>) -> Result<Evaluation> {
+fn evaluate_inner(
+    dir: &Path,
+    options: &EvalOptions,
+    given: Option<&Dataset>,
+) -> Result<Evaluation> {
     let folder = RunFolder::detect(dir)?;
     let fold_dirs = match &folder {
         RunFolder::Fold(d) => vec![d.clone()],

@@ -21,8 +21,8 @@ use ser_trainer::Predictor;
 use serde::{Deserialize, Serialize};
 
 pub mod adapt;
-mod error;
 pub mod ensemble;
+mod error;
 pub mod eval;
 pub mod predict;
 pub mod robustness;

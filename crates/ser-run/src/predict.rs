@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::error::bail;
-use crate::error::ResultExt as _;
 use crate::Result;
+use crate::error::ResultExt as _;
+use crate::error::bail;
 
 use crate::Model;
 
@@ -556,7 +556,10 @@ impl StreamPredictor {
             self.next_emit += self.hop;
         }
         // Keep only what the next window needs.
-        let keep_from = self.next_emit.saturating_sub(self.window).min(self.buffer.len());
+        let keep_from = self
+            .next_emit
+            .saturating_sub(self.window)
+            .min(self.buffer.len());
         if keep_from > 0 {
             self.buffer.drain(..keep_from);
             self.next_emit -= keep_from;

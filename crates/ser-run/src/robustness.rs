@@ -14,9 +14,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::bail;
-use crate::error::ResultExt as _;
 use crate::Result;
+use crate::error::ResultExt as _;
+use crate::error::bail;
 use ser_data::Condition;
 use ser_metrics::{ConfusionMatrix, accuracy, unweighted_average_recall};
 use serde::{Deserialize, Serialize};
@@ -255,8 +255,9 @@ fn predict_conditions(
         handles
             .into_iter()
             .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(crate::RunError::invalid("a robustness worker panicked")))
+                h.join().unwrap_or_else(|_| {
+                    Err(crate::RunError::invalid("a robustness worker panicked"))
+                })
             })
             .collect()
     });

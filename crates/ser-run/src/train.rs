@@ -175,14 +175,20 @@ impl std::str::FromStr for ModelChoice {
         // `cnn-lstm` is an alias of the strided variant (ModelPreset::ALIASES).
         name.parse::<ModelPreset>()
             .map(ModelChoice::Deep)
-            .map_err(|e| RunError::invalid(format!("unknown model {name:?}: {e}, svm, rf, knn, mlp")))
+            .map_err(|e| {
+                RunError::invalid(format!("unknown model {name:?}: {e}, svm, rf, knn, mlp"))
+            })
     }
 }
 
 /// Augmentation by name, as `ser-train --augment` takes it: none, original (the Python
 /// project's waveform recipe), robust (channel augmentation), original+robust, or a JSON file of
 /// [`AugmentConfig`]; `copies` for the named recipes, SpecAugment added when `spec_augment`.
-pub fn augment_config(name: &str, copies: usize, spec_augment: bool) -> Result<Option<AugmentConfig>> {
+pub fn augment_config(
+    name: &str,
+    copies: usize,
+    spec_augment: bool,
+) -> Result<Option<AugmentConfig>> {
     let mut augment = match name {
         "none" => AugmentConfig::default(),
         "original" => {
@@ -233,7 +239,9 @@ pub fn augment_config(name: &str, copies: usize, spec_augment: bool) -> Result<O
     if spec_augment && augment.spec_augment.is_none() {
         augment.spec_augment = Some(SpecAugmentConfig::default());
     }
-    augment.validate().with_context(|| format!("--augment {name}"))?;
+    augment
+        .validate()
+        .with_context(|| format!("--augment {name}"))?;
     Ok((augment != AugmentConfig::default()).then_some(augment))
 }
 
@@ -352,7 +360,11 @@ impl TrainSpec {
                          their utterance statistics with training-side statistics themselves"
                     );
                 }
-                if self.augment.as_ref().is_some_and(|a| a.spec_augment.is_some()) {
+                if self
+                    .augment
+                    .as_ref()
+                    .is_some_and(|a| a.spec_augment.is_some())
+                {
                     bail!(
                         "--spec-augment applies to deep models only (classical models read \
                          utterance statistics)"
@@ -413,12 +425,21 @@ impl TrainSpec {
 
     /// The default output folder, named after the model, features, preset, corpora, protocol
     /// and levers.
-    fn default_out(&self, corpus: &Corpus, protocol: &Protocol, pooling: Option<Pooling>) -> PathBuf {
+    fn default_out(
+        &self,
+        corpus: &Corpus,
+        protocol: &Protocol,
+        pooling: Option<Pooling>,
+    ) -> PathBuf {
         let features = match pooling {
             Some(p) => format!("{}-{p}", self.features),
             None => self.features.to_string(),
         };
-        let augmented = if self.augment.is_some() { "-augmented" } else { "" };
+        let augmented = if self.augment.is_some() {
+            "-augmented"
+        } else {
+            ""
+        };
         let speaker = if self.speaker_norm { "-spknorm" } else { "" };
         let frames = self.frames.map(|f| format!("-f{f}")).unwrap_or_default();
         let corpora = if self.data.len() > 1 {
@@ -726,7 +747,11 @@ fn absolute(dir: &Path) -> PathBuf {
 
 /// The loss weight of each class for `--balance class` (every class present the same total
 /// weight, as [`Balance::Class`] weights samples; `None` otherwise).
-pub fn class_weights(balance: Balance, labels: &[usize], n_classes: usize) -> Result<Option<Vec<f32>>> {
+pub fn class_weights(
+    balance: Balance,
+    labels: &[usize],
+    n_classes: usize,
+) -> Result<Option<Vec<f32>>> {
     if balance != Balance::Class {
         return Ok(None);
     }
@@ -1116,7 +1141,8 @@ mod tests {
         spec.fold = None;
         let json = serde_json::to_string(&spec).unwrap();
         assert_eq!(serde_json::from_str::<TrainSpec>(&json).unwrap(), spec);
-        let partial: TrainSpec = serde_json::from_str(r#"{"data": ["x"], "model": "mlp"}"#).unwrap();
+        let partial: TrainSpec =
+            serde_json::from_str(r#"{"data": ["x"], "model": "mlp"}"#).unwrap();
         assert_eq!(partial, TrainSpec::new(vec!["x".into()], "mlp"));
         assert!(serde_json::from_str::<TrainSpec>(r#"{"modle": "mlp"}"#).is_err());
     }

@@ -156,10 +156,12 @@ impl ModelPool {
         hop_s: f64,
         cancel: Arc<AtomicBool>,
     ) -> Result<Value, Response> {
-        let permit =
-            self.permits.clone().acquire_owned().await.map_err(|_| {
-                error(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down")
-            })?;
+        let permit = self.permits.clone().acquire_owned().await.map_err(|_| {
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the server is shutting down",
+            )
+        })?;
         let idle = self.idle.clone();
         let dir = self.dir.clone();
         tokio::task::spawn_blocking(move || -> Result<Value, RunError> {

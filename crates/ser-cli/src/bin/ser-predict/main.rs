@@ -112,7 +112,7 @@ fn run(args: Args) -> Result<bool> {
             }
             Ok(found) => files.extend(found),
             Err(e) => {
-                eprintln!("error: {e:#}");
+                eprintln!("error: {:#}", anyhow::Error::from(e));
                 ok = false;
             }
         }

@@ -181,7 +181,6 @@ const SPEC_FLAGS: [&str; 24] = [
     "device",
 ];
 
-
 impl Args {
     /// The training spec: the --config file's, or the one these flags make.
     pub fn spec(&self) -> Result<TrainSpec> {

@@ -1,215 +1,149 @@
 //! `cargo xtask cross-corpus`: the cross-corpus table of `results/cross-corpus.md`.
 //!
-//! Each setting (which corpora train, which test, by which protocol) is trained with each
-//! model recipe into `results/runs/cross-corpus/<setting>/<model>` (finished runs are kept, so
-//! an interrupted table continues), evaluated as trained and again with unsupervised
-//! adaptation (`ser-eval --adapt`: each test speaker's features standardised with that
-//! speaker's own statistics, labels unused), and the figures are collected into
-//! `results/cross-corpus.{md,json}`.
+//! Each setting of `xtask/rows/cross-corpus.toml` (which corpora train, which test, by which
+//! protocol) is trained with each model recipe of the file into
+//! `results/runs/cross-corpus/<setting>/<model>` (finished runs are kept, so an interrupted
+//! table continues), evaluated as trained and again with unsupervised adaptation
+//! (`ser-eval --adapt`: each test speaker's features standardised with that speaker's own
+//! statistics, labels unused), the ensemble row joins its members with `ser-eval --ensemble`,
+//! and the figures are collected into `results/cross-corpus.{md,json}`. `--table-only` trains
+//! nothing and tabulates what is finished; `--dry-run` prints the commands instead.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{BALANCED_MLP_FLAGS, ROBUST_MLP_FLAGS, ROBUST_SVM_FLAGS, option, sh};
+use crate::rows::{self, Corpus, CrossCorpus, Recipe, Setting};
+use crate::util::{DEFAULT_DATA, DEFAULT_TESS, Runner, path_arg, read_json, write_atomic};
 
-/// Default RAVDESS folder (16 kHz copy of the speech part).
-const RAVDESS: &str = "../shared/data/ravdess-16k";
-/// Default TESS folder.
-const TESS: &str = "../shared/data/tess";
-
-/// A corpus of the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Corpus {
-    Ravdess,
-    Tess,
-}
-
-/// One way of crossing corpora.
-struct Setting {
-    name: &'static str,
-    /// What the row means, for the table.
-    description: &'static str,
-    /// `--data` folders, in order.
-    train: &'static [Corpus],
-    /// `--test-data`, for a cross-corpus split.
-    test: Option<Corpus>,
-    /// `--protocol` and `--fold all`, for the multi-corpus settings.
-    protocol: Option<&'static str>,
-    /// Extra `ser-train` flags of the SVM: the inner choice of C cannot split two speakers
-    /// into five folds, and costs too much on the union.
-    svm_c: &'static str,
-}
-
-const SETTINGS: &[Setting] = &[
-    Setting {
-        name: "ravdess-to-tess",
-        description: "train RAVDESS (22 actors, 2 validate), test TESS (2 speakers), 7 shared emotions",
-        train: &[Corpus::Ravdess],
-        test: Some(Corpus::Tess),
-        protocol: None,
-        svm_c: "auto",
-    },
-    Setting {
-        name: "tess-to-ravdess",
-        description: "train TESS (2 speakers), test RAVDESS (24 actors), 7 shared emotions",
-        train: &[Corpus::Tess],
-        test: Some(Corpus::Ravdess),
-        protocol: None,
-        svm_c: "2",
-    },
-    Setting {
-        name: "ravdess-6fold-plus-tess",
-        description: "RAVDESS's 6 leave-4-actors-out folds, TESS always on the training side, 8 emotions",
-        train: &[Corpus::Ravdess, Corpus::Tess],
-        test: None,
-        protocol: Some("ravdess-6fold"),
-        svm_c: "2",
-    },
-    Setting {
-        name: "union-5fold",
-        description: "the union in 5 speaker folds stratified by corpus, 8 emotions",
-        train: &[Corpus::Ravdess, Corpus::Tess],
-        test: None,
-        protocol: Some("kfold:5"),
-        svm_c: "2",
-    },
-];
-
-/// One model recipe.
-struct Recipe {
-    name: &'static str,
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The RAVDESS folder.
+    #[arg(long, default_value = DEFAULT_DATA)]
+    ravdess: String,
+    /// The TESS folder.
+    #[arg(long, default_value = DEFAULT_TESS)]
+    tess: String,
+    /// Train the deep recipes too (hours on a 2-core CPU).
+    #[arg(long)]
     deep: bool,
-    /// `ser-train` flags besides the corpus, protocol and output flags (the comparison's
-    /// recipes), then `extra`.
-    flags: &'static [&'static str],
-    /// Flags added to `flags`.
-    extra: &'static [&'static str],
-    /// Whether the setting's `--svm-c` replaces the recipe's.
-    svm: bool,
-    /// The settings it is trained in (`None`: every one).
-    only: Option<&'static [&'static str]>,
+    /// These settings only (comma-separated); no table.
+    #[arg(long, value_name = "SETTING,...", value_delimiter = ',')]
+    only: Vec<String>,
+    /// Train nothing: tabulate what is finished.
+    #[arg(long)]
+    table_only: bool,
+    /// Print the commands (and `# ` the other changes) instead of running them.
+    #[arg(long)]
+    dry_run: bool,
 }
 
-const RECIPES: &[Recipe] = &[
-    Recipe {
-        name: "svm",
-        deep: false,
-        flags: ROBUST_SVM_FLAGS,
-        extra: &[],
-        svm: true,
-        only: None,
-    },
-    Recipe {
-        name: "svm-spknorm",
-        deep: false,
-        flags: ROBUST_SVM_FLAGS,
-        extra: &["--speaker-norm"],
-        svm: true,
-        only: Some(&["ravdess-to-tess", "tess-to-ravdess"]),
-    },
-    Recipe {
-        name: "mlp",
-        deep: false,
-        flags: ROBUST_MLP_FLAGS,
-        extra: &[],
-        svm: false,
-        only: None,
-    },
-    Recipe {
-        name: "mlp-balanced",
-        deep: false,
-        flags: BALANCED_MLP_FLAGS,
-        extra: &[],
-        svm: false,
-        only: Some(&["ravdess-6fold-plus-tess"]),
-    },
-    Recipe {
-        name: "gru",
-        deep: true,
-        flags: &["--model", "gru", "--features", "full", "--patience", "8"],
-        extra: &[],
-        svm: false,
-        only: None,
-    },
-];
+const RUNS: &str = "results/runs/cross-corpus";
 
-/// The members of the ensemble row (`ser-eval --ensemble`, the mean of their probabilities).
-const ENSEMBLE: &[&str] = &["svm", "mlp"];
-
-pub fn cross_corpus(args: &[String]) -> Result<()> {
-    let ravdess = option(args, "--ravdess", RAVDESS);
-    let tess = option(args, "--tess", TESS);
-    let only = option(args, "--only", "");
-    let deep = args.iter().any(|a| a == "--deep");
-    // Collect what is finished, train nothing (the table of a partial run).
-    let table_only = args.iter().any(|a| a == "--table-only");
-    for dir in [&ravdess, &tess] {
+pub fn cross_corpus(args: &Args) -> Result<()> {
+    for dir in [&args.ravdess, &args.tess] {
         if !Path::new(dir).is_dir() {
             bail!("{dir}: not a folder (give the corpora with --ravdess DIR --tess DIR)");
         }
     }
+    run(&Runner::new(args.dry_run), args)
+}
+
+/// The table once the corpora are known to be there, through `runner`.
+fn run(runner: &Runner, args: &Args) -> Result<()> {
+    let table = rows::cross_corpus()?;
+    let (ravdess, tess) = (args.ravdess.as_str(), args.tess.as_str());
+    let only = &args.only;
+    for o in only {
+        if !table.settings.iter().any(|s| &s.name == o) {
+            bail!(
+                "--only {o}: no such setting (settings: {})",
+                table
+                    .settings
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
     let folder = |c: Corpus| match c {
-        Corpus::Ravdess => ravdess.as_str(),
-        Corpus::Tess => tess.as_str(),
+        Corpus::Ravdess => ravdess,
+        Corpus::Tess => tess,
     };
-    sh("cargo", &["build", "--release", "--workspace"])?;
-    let runs = Path::new("results/runs/cross-corpus");
+    runner.run("cargo", &["build", "--release", "--workspace"], &[])?;
+    let runs = Path::new(RUNS);
     let mut rows = Vec::new();
-    for setting in SETTINGS {
-        if !only.is_empty() && !only.split(',').any(|o| o == setting.name) {
+    let mut planned = 0;
+    for setting in &table.settings {
+        if !only.is_empty() && !only.contains(&setting.name) {
             continue;
         }
-        for recipe in RECIPES {
-            if recipe.only.is_some_and(|o| !o.contains(&setting.name)) {
+        for recipe in &table.recipes {
+            if !recipe.trained_in(&setting.name) {
                 continue;
             }
-            let run_dir = runs.join(setting.name).join(recipe.name);
-            if recipe.deep && !deep && !metrics_path(&run_dir).is_file() {
+            let run_dir = runs.join(&setting.name).join(&recipe.name);
+            if recipe.deep && !args.deep && !runner.is_file(&metrics_path(&run_dir)) {
                 eprintln!(
                     "{}/{}: not trained (deep rows need --deep)",
                     setting.name, recipe.name
                 );
                 continue;
             }
-            if table_only && !metrics_path(&run_dir).is_file() {
+            if args.table_only && !runner.is_file(&metrics_path(&run_dir)) {
                 eprintln!(
                     "{}/{}: not trained (--table-only)",
                     setting.name, recipe.name
                 );
                 continue;
             }
-            train(setting, recipe, &run_dir, &folder)?;
+            train(runner, setting, recipe, &run_dir, &folder)?;
             if !recipe.name.contains("spknorm") {
-                adapt(&run_dir)?;
+                adapt(runner, &run_dir)?;
             }
-            rows.push(row(setting, recipe.name, &run_dir)?);
+            if runner.planned(&metrics_path(&run_dir)) {
+                planned += 1;
+            } else {
+                rows.push(row(setting, &recipe.name, &run_dir)?);
+            }
         }
-        let dir = runs.join(setting.name).join("ensemble");
-        let members: Vec<PathBuf> = ENSEMBLE
+        let dir = runs.join(&setting.name).join("ensemble");
+        let members: Vec<PathBuf> = table
+            .ensemble
             .iter()
-            .map(|m| runs.join(setting.name).join(m))
+            .map(|m| runs.join(&setting.name).join(m))
             .collect();
-        if members.iter().all(|m| metrics_path(m).is_file()) {
-            if !metrics_path(&dir).is_file() {
-                let out = dir.to_string_lossy().into_owned();
-                let members: Vec<String> = members
-                    .iter()
-                    .map(|m| m.to_string_lossy().into_owned())
-                    .collect();
+        if members.iter().all(|m| runner.is_file(&metrics_path(m))) {
+            if !runner.is_file(&metrics_path(&dir)) {
+                let out = path_arg(&dir);
+                let members: Vec<String> = members.iter().map(|m| path_arg(m)).collect();
                 let mut flags = vec!["--ensemble"];
                 flags.extend(members.iter().map(String::as_str));
                 flags.extend(["--out", out.as_str()]);
-                sh("target/release/ser-eval", &flags)?;
+                runner.run("target/release/ser-eval", &flags, &[metrics_path(&dir)])?;
             }
-            adapt(&dir)?;
-            rows.push(row(setting, "ensemble", &dir)?);
+            adapt(runner, &dir)?;
+            if runner.planned(&metrics_path(&dir)) {
+                planned += 1;
+            } else {
+                rows.push(row(setting, "ensemble", &dir)?);
+            }
         }
     }
     if only.is_empty() {
-        write_table(&rows)?;
+        if runner.dry_run() {
+            runner.note(format_args!(
+                "write results/cross-corpus.md and results/cross-corpus.json: {} rows finished, \
+                 {planned} made by the commands above",
+                rows.len()
+            ));
+        } else {
+            write_table(&table, &rows)?;
+        }
     }
     Ok(())
 }
@@ -219,67 +153,112 @@ fn metrics_path(run_dir: &Path) -> PathBuf {
     run_dir.join("metrics.json")
 }
 
-/// Trains (and evaluates) one cell unless it is finished.
-fn train<'a>(
-    setting: &Setting,
-    recipe: &Recipe,
-    run_dir: &Path,
+/// The `ser-train` flags of one cell besides `--out` and `--resume`: the corpora, the protocol,
+/// the recipe's flags, and the setting's `--svm-c` in place of the recipe's.
+fn train_flags<'a>(
+    setting: &'a Setting,
+    recipe: &'a Recipe,
     folder: &dyn Fn(Corpus) -> &'a str,
-) -> Result<()> {
-    if metrics_path(run_dir).is_file() {
-        return Ok(());
-    }
-    let out = run_dir.to_string_lossy().into_owned();
+) -> Vec<&'a str> {
     let mut flags: Vec<&str> = Vec::new();
-    for &c in setting.train {
+    for &c in &setting.train {
         flags.extend(["--data", folder(c)]);
     }
     if let Some(test) = setting.test {
         flags.extend(["--test-data", folder(test)]);
     }
-    if let Some(protocol) = setting.protocol {
-        flags.extend(["--protocol", protocol, "--fold", "all"]);
+    if let Some(protocol) = &setting.protocol {
+        flags.extend(["--protocol", protocol.as_str(), "--fold", "all"]);
     }
     let mut recipe_flags = recipe.flags.iter();
-    while let Some(&flag) = recipe_flags.next() {
-        if recipe.svm && flag == "--svm-c" {
+    while let Some(flag) = recipe_flags.next() {
+        if recipe.setting_svm_c && flag == "--svm-c" {
             recipe_flags.next();
         } else {
             flags.push(flag);
         }
     }
-    flags.extend_from_slice(recipe.extra);
-    if recipe.svm {
-        flags.extend(["--svm-c", setting.svm_c]);
+    if recipe.setting_svm_c {
+        flags.extend(["--svm-c", setting.svm_c.as_str()]);
     }
+    flags
+}
+
+/// Trains (and evaluates) one cell unless it is finished.
+fn train<'a>(
+    runner: &Runner,
+    setting: &'a Setting,
+    recipe: &'a Recipe,
+    run_dir: &Path,
+    folder: &dyn Fn(Corpus) -> &'a str,
+) -> Result<()> {
+    if runner.is_file(&metrics_path(run_dir)) {
+        return Ok(());
+    }
+    let out = path_arg(run_dir);
+    let mut flags = train_flags(setting, recipe, folder);
     flags.extend(["--out", out.as_str()]);
     if run_dir.exists() {
         if recipe.deep {
             flags.push("--resume");
         } else {
-            std::fs::remove_dir_all(run_dir)
-                .with_context(|| format!("cannot remove {}", run_dir.display()))?;
+            runner.remove_dir_all(run_dir)?;
         }
     }
-    sh("target/release/ser-train", &flags)
+    runner.run("target/release/ser-train", &flags, &[metrics_path(run_dir)])
 }
 
 /// The adapted evaluation of a finished run, once.
-fn adapt(run_dir: &Path) -> Result<()> {
-    if metrics_path(&run_dir.join("adapted")).is_file() {
+fn adapt(runner: &Runner, run_dir: &Path) -> Result<()> {
+    let adapted = metrics_path(&run_dir.join("adapted"));
+    if runner.is_file(&adapted) {
         return Ok(());
     }
-    let dir = run_dir.to_string_lossy().into_owned();
-    sh("target/release/ser-eval", &[dir.as_str(), "--adapt"])
+    let dir = path_arg(run_dir);
+    runner.run(
+        "target/release/ser-eval",
+        &[dir.as_str(), "--adapt"],
+        &[adapted],
+    )
 }
 
-fn read_json(path: &Path) -> Result<Value> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{}: bad JSON", path.display()))
+/// What this table reads of a run's `metrics.json`: one split's or a k-fold aggregate's.
+#[derive(Debug, Deserialize)]
+struct Metrics {
+    /// The k-fold aggregate (absent for one split).
+    cross_validation: Option<CrossValidation>,
+    /// The report of one split (k folds have one per fold, in `folds`).
+    report: Option<Report>,
+    /// Per-corpus figures of a mixed test side.
+    per_corpus: Option<Vec<CorpusFigures>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CrossValidation {
+    aggregate: Aggregate,
+}
+
+#[derive(Debug, Deserialize)]
+struct Aggregate {
+    mean: Report,
+    std: Report,
+}
+
+#[derive(Debug, Deserialize)]
+struct Report {
+    uar: f64,
+}
+
+/// One corpus's entry of `per_corpus`: `uar` for one split, `pooled.uar` for k folds.
+#[derive(Debug, Deserialize)]
+struct CorpusFigures {
+    corpus: Option<String>,
+    uar: Option<f64>,
+    pooled: Option<Report>,
 }
 
 /// The figures of one metrics file.
+#[derive(Debug)]
 struct Figures {
     /// UAR, mean over folds (the one split's for a single split).
     uar: f64,
@@ -290,57 +269,51 @@ struct Figures {
 }
 
 /// The [`Figures`] of a metrics file.
-fn figures(metrics: &Value) -> Result<Figures> {
-    let number = |v: &Value| v.as_f64().context("not a number");
-    if let Some(cv) = metrics.get("cross_validation") {
-        let agg = &cv["aggregate"];
-        let per_corpus = metrics["per_corpus"]
-            .as_array()
-            .map(|list| {
-                list.iter()
-                    .map(|c| {
-                        Ok((
-                            c["corpus"].as_str().unwrap_or("?").to_owned(),
-                            number(&c["pooled"]["uar"])?,
-                        ))
-                    })
-                    .collect::<Result<Vec<_>>>()
-            })
-            .transpose()?
-            .unwrap_or_default();
+fn figures(metrics: &Metrics) -> Result<Figures> {
+    let kfold = metrics.cross_validation.is_some();
+    let per_corpus = metrics
+        .per_corpus
+        .iter()
+        .flatten()
+        .map(|c| {
+            let uar = if kfold {
+                c.pooled.as_ref().map(|p| p.uar)
+            } else {
+                c.uar
+            };
+            Ok((
+                c.corpus.clone().unwrap_or_else(|| "?".to_owned()),
+                uar.context("per_corpus: no uar")?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(cv) = &metrics.cross_validation {
         Ok(Figures {
-            uar: number(&agg["mean"]["uar"])?,
-            std: number(&agg["std"]["uar"])?,
+            uar: cv.aggregate.mean.uar,
+            std: cv.aggregate.std.uar,
             per_corpus,
         })
     } else {
-        let per_corpus = metrics["per_corpus"]
-            .as_array()
-            .map(|list| {
-                list.iter()
-                    .map(|c| {
-                        Ok((
-                            c["corpus"].as_str().unwrap_or("?").to_owned(),
-                            number(&c["uar"])?,
-                        ))
-                    })
-                    .collect::<Result<Vec<_>>>()
-            })
-            .transpose()?
-            .unwrap_or_default();
         Ok(Figures {
-            uar: number(&metrics["report"]["uar"])?,
+            uar: metrics.report.as_ref().context("no report")?.uar,
             std: 0.0,
             per_corpus,
         })
     }
 }
 
+/// The [`Figures`] of a metrics file on disk.
+fn read_figures(path: &Path) -> Result<Figures> {
+    let metrics: Metrics = serde_json::from_value(read_json(path)?)
+        .with_context(|| format!("{}: not a metrics file", path.display()))?;
+    figures(&metrics).with_context(|| path.display().to_string())
+}
+
 fn row(setting: &Setting, model: &str, run_dir: &Path) -> Result<Value> {
-    let plain = figures(&read_json(&metrics_path(run_dir))?)?;
+    let plain = read_figures(&metrics_path(run_dir))?;
     let adapted_path = metrics_path(&run_dir.join("adapted"));
     let adapted = if adapted_path.is_file() {
-        Some(figures(&read_json(&adapted_path)?)?)
+        Some(read_figures(&adapted_path)?)
     } else {
         None
     };
@@ -364,7 +337,7 @@ fn row(setting: &Setting, model: &str, run_dir: &Path) -> Result<Value> {
     }))
 }
 
-fn write_table(rows: &[Value]) -> Result<()> {
+fn write_table(table: &CrossCorpus, rows: &[Value]) -> Result<()> {
     let mut md = String::from(
         "# Cross-corpus results\n\n\
          Speaker-independent throughout: no speaker is on two sides of a split. UAR = unweighted \
@@ -406,17 +379,10 @@ fn write_table(rows: &[Value]) -> Result<()> {
         );
     }
     md.push_str("\nSettings:\n\n");
-    for s in SETTINGS {
+    for s in &table.settings {
         let _ = writeln!(md, "- `{}`: {}", s.name, s.description);
     }
-    md.push_str(
-        "\nRecipes (robust front end throughout): `svm` = SVM on `stats` of the 174 rows with the \
-         original's plus channel augmentation in 2 copies (C by inner cross-validation over the \
-         training speakers for RAVDESS -> TESS, where it chose 2; C = 2 elsewhere: two TESS \
-         speakers cannot make five inner folds, and on the union the choice costs too much here); `svm-spknorm` = the same with \
-         `--speaker-norm`; `mlp` = the perceptron ensemble on the same inputs; `mlp-balanced` = the same with `--balance corpus-class`; `ensemble` = the \
-         mean of `svm` and `mlp`; `gru` = the GRU on the 174 rows (with `--deep`).\n",
-    );
+    let _ = writeln!(md, "\n{}", table.notes.trim_end());
     let dir = Path::new("results");
     for (name, text) in [
         ("cross-corpus.md", md),
@@ -428,12 +394,91 @@ fn write_table(rows: &[Value]) -> Result<()> {
             }))?,
         ),
     ] {
-        let path = dir.join(name);
-        let tmp = dir.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path)
-            .with_context(|| format!("cannot replace {}", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        write_atomic(dir, name, &text)?;
+        eprintln!("wrote {}", dir.join(name).display());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::{commands_of, head_commands};
+
+    /// `--dry-run` of `cargo xtask cross-corpus <flags>` in a tree without runs (the unit tests
+    /// run in `xtask/`, which has no `results/`), with the corpora at their default places.
+    fn dry_run(deep: bool, only: &[&str]) -> Result<Vec<String>> {
+        let args = Args {
+            ravdess: DEFAULT_DATA.to_owned(),
+            tess: DEFAULT_TESS.to_owned(),
+            deep,
+            only: only.iter().map(|s| (*s).to_owned()).collect(),
+            table_only: false,
+            dry_run: true,
+        };
+        let runner = Runner::recording();
+        run(&runner, &args)?;
+        Ok(commands_of(&runner))
+    }
+
+    #[test]
+    fn the_commands_are_those_of_head() -> Result<()> {
+        assert_eq!(dry_run(false, &[])?, head_commands("cross-corpus"));
+        assert_eq!(dry_run(true, &[])?, head_commands("cross-corpus --deep"));
+        assert_eq!(
+            dry_run(false, &["tess-to-ravdess", "union-5fold"])?,
+            head_commands("cross-corpus --only tess-to-ravdess,union-5fold")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_setting_svm_c_replaces_the_recipe_one() -> Result<()> {
+        let table = rows::cross_corpus()?;
+        let (r, t) = ("R".to_owned(), "T".to_owned());
+        let folder = |c: Corpus| match c {
+            Corpus::Ravdess => r.as_str(),
+            Corpus::Tess => t.as_str(),
+        };
+        let setting = &table.settings[1];
+        let recipe = &table.recipes[1];
+        assert_eq!(
+            (setting.name.as_str(), recipe.name.as_str()),
+            ("tess-to-ravdess", "svm-spknorm")
+        );
+        assert_eq!(
+            train_flags(setting, recipe, &folder).join(" "),
+            "--data T --test-data R --model svm --features full --pooling stats --augment \
+             original+robust --augment-copies 2 --speaker-norm --svm-c 2"
+        );
+        let union = &table.settings[3];
+        let gru = &table.recipes[4];
+        assert_eq!(
+            train_flags(union, gru, &folder).join(" "),
+            "--data R --data T --protocol kfold:5 --fold all --model gru --features full \
+             --patience 8"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn figures_of_one_split_and_of_k_folds() -> Result<()> {
+        let one: Metrics = serde_json::from_value(json!({
+            "report": {"uar": 0.5, "accuracy": 0.6},
+            "per_corpus": [{"corpus": "tess", "uar": 0.25}],
+        }))?;
+        let f = figures(&one)?;
+        assert_eq!((f.uar, f.std), (0.5, 0.0));
+        assert_eq!(f.per_corpus, [("tess".to_owned(), 0.25)]);
+        let k: Metrics = serde_json::from_value(json!({
+            "cross_validation": {"aggregate": {"mean": {"uar": 0.4}, "std": {"uar": 0.1}}},
+            "per_corpus": [{"corpus": "ravdess", "pooled": {"uar": 0.3}}],
+        }))?;
+        let f = figures(&k)?;
+        assert_eq!((f.uar, f.std), (0.4, 0.1));
+        assert_eq!(f.per_corpus, [("ravdess".to_owned(), 0.3)]);
+        let bad: Metrics = serde_json::from_value(json!({"per_corpus": []}))?;
+        assert!(figures(&bad).is_err());
+        Ok(())
+    }
 }

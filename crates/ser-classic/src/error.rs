@@ -187,6 +187,35 @@ pub enum ClassicError {
         /// The digest of the file as read (hex).
         actual: String,
     },
+    /// A weights file (`classic-model.safetensors`) is not a valid safetensors file, or could
+    /// not be serialised.
+    #[error("{path}: not a valid safetensors weights file: {source}")]
+    Weights {
+        /// The weights file.
+        path: PathBuf,
+        /// safetensors' error.
+        #[source]
+        source: safetensors::SafeTensorError,
+    },
+    /// A tensor named by a model file is missing from its weights file, or has another dtype,
+    /// shape or a non-finite value.
+    #[error("{path}: tensor `{name}`: {reason}")]
+    Tensor {
+        /// The weights file.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+        /// What is wrong, with the numbers involved.
+        reason: String,
+    },
+    /// A model file names a weights file that is not a plain file name beside it.
+    #[error("{path}: weights file {name:?} must be a file name in the model's folder")]
+    WeightsFileName {
+        /// The model file.
+        path: PathBuf,
+        /// The name it gives.
+        name: String,
+    },
     /// A model file is not valid JSON for this format, or could not be serialised.
     #[error("{path}: {source}")]
     Json {

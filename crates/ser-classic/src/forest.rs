@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::Classifier;
 use crate::error::{ClassicError, Result};
 use crate::samples::{Samples, SplitMix64, check_training};
+use crate::store::{Dim, TensorReader, TensorWriter};
 
 /// How many features each split considers.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -289,6 +290,98 @@ impl RandomForest {
             }
         }
         Ok(())
+    }
+}
+
+/// The `feature` entry of a leaf in the format-2 node arrays.
+const LEAF: u32 = u32::MAX;
+
+/// Format 2 of a saved [`RandomForest`] (see [`crate::store`]): the nodes of every tree
+/// concatenated (trees in order, each depth-first) in four `U32`/`F32` tensors of one entry per
+/// node: `forest.feature` (the split feature, or `u32::MAX` for a leaf), `forest.threshold`,
+/// `forest.left` (the left child within its tree, or a leaf's class) and `forest.right`; and
+/// `forest.tree_nodes` (`U32`, nodes per tree).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ForestStored {
+    n_features: usize,
+    n_classes: usize,
+    tree_nodes: String,
+    feature: String,
+    threshold: String,
+    left: String,
+    right: String,
+}
+
+impl RandomForest {
+    /// The format-2 description, its arrays pushed to `tensors`.
+    pub(crate) fn to_stored(&self, tensors: &mut TensorWriter) -> ForestStored {
+        let n = self.n_nodes();
+        let (mut feature, mut threshold) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut left, mut right) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for node in self.trees.iter().flat_map(|t| &t.nodes) {
+            let (f, t, l, r) = match *node {
+                Node::Split(f, t, l, r) => (f, t, l, r),
+                Node::Leaf(class) => (LEAF, 0.0, class, 0),
+            };
+            feature.push(f);
+            threshold.push(t);
+            left.push(l);
+            right.push(r);
+        }
+        let sizes: Vec<u32> = self.trees.iter().map(|t| t.nodes.len() as u32).collect();
+        ForestStored {
+            n_features: self.n_features,
+            n_classes: self.n_classes,
+            tree_nodes: tensors.u32("forest.tree_nodes".to_owned(), vec![sizes.len()], &sizes),
+            feature: tensors.u32("forest.feature".to_owned(), vec![n], &feature),
+            threshold: tensors.f32("forest.threshold".to_owned(), vec![n], &threshold),
+            left: tensors.u32("forest.left".to_owned(), vec![n], &left),
+            right: tensors.u32("forest.right".to_owned(), vec![n], &right),
+        }
+    }
+
+    /// The forest a format-2 description and its tensors describe (checked by
+    /// [`RandomForest::validate`] afterwards).
+    ///
+    /// # Errors
+    /// [`ClassicError::Tensor`] for a missing or ill-shaped tensor, or tree sizes that do not
+    /// add up to the nodes stored.
+    pub(crate) fn from_stored(
+        stored: ForestStored,
+        tensors: &TensorReader<'_>,
+    ) -> Result<RandomForest> {
+        let (sizes, _) = tensors.u32(&stored.tree_nodes, &[Dim::Any])?;
+        let (feature, _) = tensors.u32(&stored.feature, &[Dim::Any])?;
+        let n = Dim::Is(feature.len());
+        let (threshold, _) = tensors.f32(&stored.threshold, &[n])?;
+        let (left, _) = tensors.u32(&stored.left, &[n])?;
+        let (right, _) = tensors.u32(&stored.right, &[n])?;
+        let total: u64 = sizes.iter().map(|&s| u64::from(s)).sum();
+        if total != feature.len() as u64 {
+            return Err(tensors.error(
+                &stored.tree_nodes,
+                format!(
+                    "tree sizes add up to {total} nodes, {} are stored",
+                    feature.len()
+                ),
+            ));
+        }
+        let mut nodes = (0..feature.len()).map(|i| match feature[i] {
+            LEAF => Node::Leaf(left[i]),
+            f => Node::Split(f, threshold[i], left[i], right[i]),
+        });
+        let trees = sizes
+            .iter()
+            .map(|&size| Tree {
+                nodes: nodes.by_ref().take(size as usize).collect(),
+            })
+            .collect();
+        Ok(RandomForest {
+            n_features: stored.n_features,
+            n_classes: stored.n_classes,
+            trees,
+        })
     }
 }
 

@@ -23,6 +23,8 @@ use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::store::{Dim, TensorReader, TensorWriter};
+
 use crate::Classifier;
 use crate::error::{ClassicError, Result};
 use crate::samples::{Samples, check_training, normalize};
@@ -118,7 +120,65 @@ pub struct Knn {
     weights: Option<Vec<f32>>,
 }
 
+/// Format 2 of a saved [`Knn`] (see [`crate::store`]): the configuration in the JSON; the
+/// training samples (`knn.points`, `n x n_features`, `F32`), labels (`knn.labels`, `U32`) and
+/// vote weights if any (`knn.weights`, `F32`) as tensors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct KnnStored {
+    n_features: usize,
+    n_classes: usize,
+    config: KnnConfig,
+    points: String,
+    labels: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    weights: Option<String>,
+}
+
 impl Knn {
+    /// The format-2 description, its arrays pushed to `tensors`.
+    pub(crate) fn to_stored(&self, tensors: &mut TensorWriter) -> KnnStored {
+        let n = self.n_samples();
+        KnnStored {
+            n_features: self.n_features,
+            n_classes: self.n_classes,
+            config: self.config.clone(),
+            points: tensors.f32(
+                "knn.points".to_owned(),
+                vec![n, self.n_features],
+                &self.points,
+            ),
+            labels: tensors.u32("knn.labels".to_owned(), vec![n], &self.labels),
+            weights: self
+                .weights
+                .as_ref()
+                .map(|w| tensors.f32("knn.weights".to_owned(), vec![n], w)),
+        }
+    }
+
+    /// The classifier a format-2 description and its tensors describe (checked by
+    /// [`Knn::validate`] afterwards).
+    ///
+    /// # Errors
+    /// [`ClassicError::Tensor`] for a missing or ill-shaped tensor.
+    pub(crate) fn from_stored(stored: KnnStored, tensors: &TensorReader<'_>) -> Result<Knn> {
+        let (labels, _) = tensors.u32(&stored.labels, &[Dim::Any])?;
+        let n = Dim::Is(labels.len());
+        let (points, _) = tensors.f32(&stored.points, &[n, Dim::Is(stored.n_features)])?;
+        let weights = match &stored.weights {
+            Some(name) => Some(tensors.f32(name, &[n])?.0),
+            None => None,
+        };
+        Ok(Knn {
+            n_features: stored.n_features,
+            n_classes: stored.n_classes,
+            config: stored.config,
+            points,
+            labels,
+            weights,
+        })
+    }
+
     /// Training samples stored.
     pub fn n_samples(&self) -> usize {
         self.labels.len()

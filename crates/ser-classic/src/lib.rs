@@ -20,7 +20,8 @@
 //! same seed gives the same model and the same predictions. Hyper-parameters default to
 //! scikit-learn's (`SVC()`, `RandomForestClassifier()`, `KNeighborsClassifier()`;
 //! `MLPClassifier(alpha=1.0)` with 5 members).
-//! [`ClassicModel::save`] writes everything needed to use the model again into a run folder.
+//! [`ClassicModel::save`] writes everything needed to use the model again into a run folder:
+//! the structure in `classic-model.json`, the arrays in `classic-model.safetensors`.
 //!
 //! Unbalanced training sets (several corpora of different sizes, classes recorded unequally)
 //! are weighted by [`ClassicConfig::balance`] ([`Balance`]: per class, per corpus or per
@@ -56,6 +57,7 @@ pub mod pooling;
 mod samples;
 pub mod speaker;
 mod standardize;
+mod store;
 pub mod svm;
 pub mod tuning;
 
@@ -65,8 +67,8 @@ pub use forest::{ForestConfig, MaxFeatures, RandomForest};
 pub use knn::{Knn, KnnConfig, NeighbourIndex, Weighting};
 pub use mlp::{Mlp, MlpConfig};
 pub use model::{
-    ClassicConfig, ClassicModel, FORMAT_VERSION, FittedModel, MODEL_FILE_NAME, ModelConfig,
-    ModelKind,
+    ClassicConfig, ClassicModel, FORMAT_VERSION, FittedModel, LEGACY_FORMAT_VERSION,
+    MODEL_FILE_NAME, ModelConfig, ModelKind, WEIGHTS_FILE_NAME,
 };
 pub use pooling::{FeatureSpec, Padding, Pooling, trailing_zero_frames};
 pub use speaker::{MIN_SPEAKER_UTTERANCES, SpeakerNormalizer};

@@ -43,6 +43,7 @@ use serde::{Deserialize, Serialize};
 use crate::Classifier;
 use crate::error::{ClassicError, Result};
 use crate::samples::{Samples, SplitMix64, check_training};
+use crate::store::{Dim, TensorReader, TensorWriter};
 
 /// Hyper-parameters of the perceptron ensemble.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -582,6 +583,87 @@ impl Mlp {
             }
         }
         Ok(())
+    }
+}
+
+/// Format 2 of a saved [`Mlp`] (see [`crate::store`]): shapes and training counts in the
+/// JSON; member `i`'s weights as tensors `mlp.member.i.w1` (`n_features x hidden`), `.b1`
+/// (`hidden`), `.w2` (`hidden x n_classes`) and `.b2` (`n_classes`), the weight matrices `F16`
+/// when every value is half precision ([`MlpConfig::half_precision`]), else `F32`, the biases
+/// `F32`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MlpStored {
+    n_features: usize,
+    n_classes: usize,
+    hidden: usize,
+    members: Vec<MemberStored>,
+}
+
+/// Format 2 of one member: tensor names and its training record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemberStored {
+    w1: String,
+    b1: String,
+    w2: String,
+    b2: String,
+    epochs: usize,
+    final_loss: f64,
+}
+
+impl Mlp {
+    /// The format-2 description, its arrays pushed to `tensors`.
+    pub(crate) fn to_stored(&self, tensors: &mut TensorWriter) -> MlpStored {
+        let (f, h, c) = (self.n_features, self.hidden, self.n_classes);
+        let members = self
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| MemberStored {
+                w1: tensors.f32_compact(format!("mlp.member.{i}.w1"), vec![f, h], &m.w1),
+                b1: tensors.f32(format!("mlp.member.{i}.b1"), vec![h], &m.b1),
+                w2: tensors.f32_compact(format!("mlp.member.{i}.w2"), vec![h, c], &m.w2),
+                b2: tensors.f32(format!("mlp.member.{i}.b2"), vec![c], &m.b2),
+                epochs: m.epochs,
+                final_loss: m.final_loss,
+            })
+            .collect();
+        MlpStored {
+            n_features: f,
+            n_classes: c,
+            hidden: h,
+            members,
+        }
+    }
+
+    /// The ensemble a format-2 description and its tensors describe (checked by
+    /// [`Mlp::validate`] afterwards).
+    ///
+    /// # Errors
+    /// [`ClassicError::Tensor`] for a missing or ill-shaped tensor.
+    pub(crate) fn from_stored(stored: MlpStored, tensors: &TensorReader<'_>) -> Result<Mlp> {
+        let (f, h, c) = (stored.n_features, stored.hidden, stored.n_classes);
+        let members = stored
+            .members
+            .into_iter()
+            .map(|m| {
+                Ok(Member {
+                    w1: tensors.f32(&m.w1, &[Dim::Is(f), Dim::Is(h)])?.0,
+                    b1: tensors.f32(&m.b1, &[Dim::Is(h)])?.0,
+                    w2: tensors.f32(&m.w2, &[Dim::Is(h), Dim::Is(c)])?.0,
+                    b2: tensors.f32(&m.b2, &[Dim::Is(c)])?.0,
+                    epochs: m.epochs,
+                    final_loss: m.final_loss,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Mlp {
+            n_features: f,
+            n_classes: c,
+            hidden: h,
+            members,
+        })
     }
 }
 

@@ -1,8 +1,11 @@
 //! The complete classical model: feature specification, standardiser and classifier, fitted
-//! together and saved to (or loaded from) a run folder as one JSON file.
+//! together and saved to (or loaded from) a run folder: the structure in `classic-model.json`,
+//! the arrays in `classic-model.safetensors` beside it (format 2, see [`crate::store`] for
+//! why), each with a SHA-256 checked at load. Format 1 (one JSON file, arrays inline as
+//! base64 or number lists), written before format 2 existed, still loads, into the same
+//! model bit for bit.
 
 use std::fmt;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -12,23 +15,37 @@ use serde::{Deserialize, Serialize};
 use crate::Classifier;
 use crate::balance::{Balance, check_weights};
 use crate::error::{ClassicError, Result};
+use crate::forest::ForestStored;
 use crate::forest::{ForestConfig, RandomForest};
+use crate::knn::KnnStored;
 use crate::knn::{Knn, KnnConfig};
+use crate::mlp::MlpStored;
 use crate::mlp::{Mlp, MlpConfig};
 use crate::pooling::FeatureSpec;
 use crate::samples::Samples;
-use crate::standardize::Standardizer;
-use crate::svm::{SvmConfig, SvmModel};
+use crate::standardize::{Standardizer, StandardizerStored};
+use crate::store::{TensorReader, TensorWriter};
+use crate::svm::{SvmConfig, SvmModel, SvmStored};
 
-/// File name of a saved model inside its run folder.
+/// File name of a saved model inside its run folder: the structure (format 2) or the whole
+/// model (format 1).
 pub const MODEL_FILE_NAME: &str = "classic-model.json";
 
-/// Suffix of the checksum file written beside a saved model (`classic-model.json.sha256`, in
-/// `sha256sum`'s format) and verified when it is loaded.
+/// File name of the weights of a format-2 model, beside [`MODEL_FILE_NAME`] (safetensors;
+/// the JSON names it and each of its tensors).
+pub const WEIGHTS_FILE_NAME: &str = "classic-model.safetensors";
+
+/// Suffix of the checksum files written beside a saved model's files
+/// (`classic-model.json.sha256`, `classic-model.safetensors.sha256`, in `sha256sum`'s format)
+/// and verified when they are loaded.
 const CHECKSUM_SUFFIX: &str = ".sha256";
 
-/// Version of the saved-model format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the saved-model format this build writes: 2, the structure in JSON and the
+/// arrays in safetensors. It reads this and version 1 ([`LEGACY_FORMAT_VERSION`]).
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The single-JSON format (arrays inline), read but no longer written.
+pub const LEGACY_FORMAT_VERSION: u32 = 1;
 
 /// The model families on utterance statistics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -260,13 +277,43 @@ impl FittedModel {
 /// A fitted classical model: utterance statistics -> standardiser (training statistics) ->
 /// classifier.
 ///
-/// Saved as one JSON file ([`MODEL_FILE_NAME`]) holding the format version, the
+/// Saved as [`MODEL_FILE_NAME`], a JSON file holding the format version, the
 /// [`ClassicConfig`] (model, hyper-parameters, feature extraction, rows, pooling, padding rule,
-/// class names), the seed, the [`Standardizer`] and the fitted parameters, so that a loaded
-/// model turns a feature matrix into class probabilities without any other input.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// class names), the seed, the shapes and scalars of the [`Standardizer`] and the fitted
+/// classifier and the names of their arrays, which are in [`WEIGHTS_FILE_NAME`] beside it, so
+/// that a loaded model turns a feature matrix into class probabilities without any other input.
+///
+/// The weights file is a plain safetensors file (metadata `format: ser-classic/2`) that any
+/// safetensors reader opens; its tensors, each named where the JSON used to hold the array:
+///
+/// | tensor | dtype | shape |
+/// |---|---|---|
+/// | `standardizer.mean`, `standardizer.scale` | F64 | `n_features` |
+/// | `svm.pool` (support vectors) | F16 if every value is half precision, else F32 | `n_pool x n_features` |
+/// | `svm.machine.K.support` (pool rows), `svm.machine.K.coef` (dual coefficients) | U32, F64 | `n_support` |
+/// | `mlp.member.I.w1`, `.w2` | F16 if every value is half precision, else F32 | `n_features x hidden`, `hidden x n_classes` |
+/// | `mlp.member.I.b1`, `.b2` | F32 | `hidden`, `n_classes` |
+/// | `knn.points`, `knn.labels`, `knn.weights` (if weighted) | F32, U32, F32 | `n x n_features`, `n`, `n` |
+/// | `forest.tree_nodes` (nodes per tree) | U32 | `n_trees` |
+/// | `forest.feature` (`u32::MAX`: leaf), `forest.threshold`, `forest.left` (leaf: class), `forest.right` | U32, F32, U32, U32 | all nodes, tree after tree |
+///
+/// Scalars (the SVM's `gamma`, temperature and offsets, the clip, training epochs and losses)
+/// stay in the JSON. Format-1 files (everything in the JSON, arrays as base64) still load.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClassicModel {
+    config: ClassicConfig,
+    seed: u64,
+    n_features: usize,
+    n_classes: usize,
+    standardizer: Standardizer,
+    fitted: FittedModel,
+}
+
+/// A format-1 model file: the whole model in one JSON document.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LegacyModel {
+    #[allow(dead_code)]
     format_version: u32,
     config: ClassicConfig,
     seed: u64,
@@ -276,20 +323,30 @@ pub struct ClassicModel {
     fitted: FittedModel,
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder, synced and renamed.
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::NamedTempFile::new_in(dir)?;
-    let mut writer = BufWriter::new(tmp);
-    writer.write_all(bytes)?;
-    writer.flush()?;
-    let tmp = writer.into_inner().map_err(|e| e.into_error())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+/// A format-2 model file: the structure, with the names of the tensors in
+/// [`StoredModel::weights_file`].
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredModel {
+    format_version: u32,
+    /// The safetensors file, a name in the model file's folder.
+    weights_file: String,
+    config: ClassicConfig,
+    seed: u64,
+    n_features: usize,
+    n_classes: usize,
+    standardizer: StandardizerStored,
+    fitted: FittedStored,
+}
+
+/// The fitted classifier of a format-2 file (named as [`FittedModel`] names it in format 1).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum FittedStored {
+    Svm(SvmStored),
+    RandomForest(ForestStored),
+    Knn(KnnStored),
+    Mlp(MlpStored),
 }
 
 /// The checksum file of a model file: its name with [`CHECKSUM_SUFFIX`] appended.
@@ -305,6 +362,17 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// Reads `path` and checks it against the checksum file beside it, if any (models saved
+/// before checksums were written load without).
+fn read_verified(path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).map_err(|source| ClassicError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    verify_checksum(path, &bytes)?;
+    Ok(bytes)
 }
 
 /// Checks `bytes` (the content of `path`) against the checksum file beside it, if any (models
@@ -438,7 +506,6 @@ impl ClassicModel {
             }
         };
         Ok(ClassicModel {
-            format_version: FORMAT_VERSION,
             config: config.clone(),
             seed,
             n_features,
@@ -496,27 +563,57 @@ impl ClassicModel {
         })
     }
 
-    /// Writes the model to `dir/`[`MODEL_FILE_NAME`] atomically (a temporary file in `dir`,
-    /// then a rename), creating `dir` if needed, then its SHA-256 beside it
-    /// (`classic-model.json.sha256`). Returns the model file's path.
+    /// Writes the model into `dir` (created if needed): its arrays to
+    /// `dir/`[`WEIGHTS_FILE_NAME`], then the structure naming them to
+    /// `dir/`[`MODEL_FILE_NAME`], each atomically (a temporary file in `dir`, then a rename)
+    /// and each followed by its SHA-256 beside it (`classic-model.safetensors.sha256`,
+    /// `classic-model.json.sha256`). The JSON is written last, so a folder holding a new
+    /// `classic-model.json` holds its weights. Returns the model file's path.
     ///
     /// # Errors
-    /// [`ClassicError::Io`] and [`ClassicError::Json`] with the path involved.
+    /// [`ClassicError::Io`], [`ClassicError::Json`] and [`ClassicError::Weights`] with the
+    /// path involved.
     pub fn save(&self, dir: &Path) -> Result<PathBuf> {
         let path = dir.join(MODEL_FILE_NAME);
+        let weights_path = dir.join(WEIGHTS_FILE_NAME);
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| ClassicError::Io { path, source }
         };
         std::fs::create_dir_all(dir).map_err(io(dir))?;
-        let bytes = serde_json::to_vec(self).map_err(|source| ClassicError::Json {
+        let mut tensors = TensorWriter::default();
+        let stored = StoredModel {
+            format_version: FORMAT_VERSION,
+            weights_file: WEIGHTS_FILE_NAME.to_owned(),
+            config: self.config.clone(),
+            seed: self.seed,
+            n_features: self.n_features,
+            n_classes: self.n_classes,
+            standardizer: self.standardizer.to_stored(&mut tensors),
+            fitted: match &self.fitted {
+                FittedModel::Svm(m) => FittedStored::Svm(m.to_stored(&mut tensors)),
+                FittedModel::RandomForest(m) => {
+                    FittedStored::RandomForest(m.to_stored(&mut tensors))
+                }
+                FittedModel::Knn(m) => FittedStored::Knn(m.to_stored(&mut tensors)),
+                FittedModel::Mlp(m) => FittedStored::Mlp(m.to_stored(&mut tensors)),
+            },
+        };
+        let format = format!("ser-classic/{FORMAT_VERSION}");
+        let weights = tensors.to_bytes(&weights_path, "format", &format)?;
+        let json = serde_json::to_vec(&stored).map_err(|source| ClassicError::Json {
             path: path.clone(),
             source,
         })?;
-        write_atomic(&path, &bytes).map_err(io(&path))?;
-        let line = format!("{}  {MODEL_FILE_NAME}\n", sha256_hex(&bytes));
-        let checksum = checksum_path(&path);
-        write_atomic(&checksum, line.as_bytes()).map_err(io(&checksum))?;
+        for (file, name, bytes) in [
+            (&weights_path, WEIGHTS_FILE_NAME, &weights),
+            (&path, MODEL_FILE_NAME, &json),
+        ] {
+            ser_stdx::fs::write_atomic(file, bytes).map_err(io(file))?;
+            let line = format!("{}  {name}\n", sha256_hex(bytes));
+            let checksum = checksum_path(file);
+            ser_stdx::fs::write_atomic(&checksum, line.as_bytes()).map_err(io(&checksum))?;
+        }
         Ok(path)
     }
 
@@ -528,33 +625,83 @@ impl ClassicModel {
         ClassicModel::load_file(&dir.join(MODEL_FILE_NAME))
     }
 
-    /// Reads a saved model and checks it: format version, the shapes of every fitted
-    /// parameter against each other and against the feature specification.
+    /// Reads a saved model and checks it: each file against its checksum file (when there is
+    /// one), the format version, every tensor's dtype and shape, the shapes of every fitted
+    /// parameter against each other and against the feature specification. A format-2 file
+    /// reads its weights from the file it names in its own folder; a format-1 file holds
+    /// them.
     ///
     /// # Errors
-    /// [`ClassicError::Io`], [`ClassicError::Json`], [`ClassicError::FormatVersion`] and
-    /// [`ClassicError::Corrupt`].
+    /// [`ClassicError::Io`], [`ClassicError::Checksum`], [`ClassicError::Json`],
+    /// [`ClassicError::FormatVersion`], [`ClassicError::WeightsFileName`],
+    /// [`ClassicError::Weights`], [`ClassicError::Tensor`] and [`ClassicError::Corrupt`].
     pub fn load_file(path: &Path) -> Result<ClassicModel> {
-        let bytes = std::fs::read(path).map_err(|source| ClassicError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        verify_checksum(path, &bytes)?;
+        let bytes = read_verified(path)?;
         let json = |source| ClassicError::Json {
             path: path.to_path_buf(),
             source,
         };
         let probe: VersionProbe = serde_json::from_slice(&bytes).map_err(json)?;
-        if probe.format_version != FORMAT_VERSION {
-            return Err(ClassicError::FormatVersion {
-                path: path.to_path_buf(),
-                found: probe.format_version,
-                expected: FORMAT_VERSION,
-            });
-        }
-        let model: ClassicModel = serde_json::from_slice(&bytes).map_err(json)?;
+        let model = match probe.format_version {
+            FORMAT_VERSION => {
+                let stored: StoredModel = serde_json::from_slice(&bytes).map_err(json)?;
+                ClassicModel::from_stored(path, stored)?
+            }
+            LEGACY_FORMAT_VERSION => {
+                let legacy: LegacyModel = serde_json::from_slice(&bytes).map_err(json)?;
+                ClassicModel {
+                    config: legacy.config,
+                    seed: legacy.seed,
+                    n_features: legacy.n_features,
+                    n_classes: legacy.n_classes,
+                    standardizer: legacy.standardizer,
+                    fitted: legacy.fitted,
+                }
+            }
+            found => {
+                return Err(ClassicError::FormatVersion {
+                    path: path.to_path_buf(),
+                    found,
+                    expected: FORMAT_VERSION,
+                });
+            }
+        };
         model.validate()?;
         Ok(model)
+    }
+
+    /// The model of a format-2 file at `path`, its weights read (and checked against their
+    /// checksum) from the file it names beside it.
+    fn from_stored(path: &Path, stored: StoredModel) -> Result<ClassicModel> {
+        let name = stored.weights_file.as_str();
+        // A bare file name only: a model file must not make the loader read elsewhere.
+        if name.is_empty() || Path::new(name).file_name() != Some(std::ffi::OsStr::new(name)) {
+            return Err(ClassicError::WeightsFileName {
+                path: path.to_path_buf(),
+                name: name.to_owned(),
+            });
+        }
+        let weights_path = path.with_file_name(name);
+        let bytes = read_verified(&weights_path)?;
+        let tensors = TensorReader::new(&bytes, &weights_path)?;
+        let standardizer =
+            Standardizer::from_stored(stored.standardizer, stored.n_features, &tensors)?;
+        let fitted = match stored.fitted {
+            FittedStored::Svm(m) => FittedModel::Svm(SvmModel::from_stored(m, &tensors)?),
+            FittedStored::RandomForest(m) => {
+                FittedModel::RandomForest(RandomForest::from_stored(m, &tensors)?)
+            }
+            FittedStored::Knn(m) => FittedModel::Knn(Knn::from_stored(m, &tensors)?),
+            FittedStored::Mlp(m) => FittedModel::Mlp(Mlp::from_stored(m, &tensors)?),
+        };
+        Ok(ClassicModel {
+            config: stored.config,
+            seed: stored.seed,
+            n_features: stored.n_features,
+            n_classes: stored.n_classes,
+            standardizer,
+            fitted,
+        })
     }
 
     /// Cross-checks a deserialised model.

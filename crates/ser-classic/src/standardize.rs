@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ClassicError, Result};
 use crate::samples::Samples;
+use crate::store::{Dim, TensorReader, TensorWriter};
 
 /// The bound [`Standardizer::with_clip`] is given for runs behind the robust front end: 5
 /// standard deviations, beyond which a value says only "far out".
@@ -34,7 +35,45 @@ pub struct Standardizer {
     clip: Option<f64>,
 }
 
+/// Format 2 of a saved [`Standardizer`] (see [`crate::store`]): the bound in the JSON, the
+/// means and scales as `F64` tensors `standardizer.mean` and `standardizer.scale`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StandardizerStored {
+    mean: String,
+    scale: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clip: Option<f64>,
+}
+
 impl Standardizer {
+    /// The format-2 description, its arrays pushed to `tensors`.
+    pub(crate) fn to_stored(&self, tensors: &mut TensorWriter) -> StandardizerStored {
+        let n = vec![self.mean.len()];
+        StandardizerStored {
+            mean: tensors.f64("standardizer.mean".to_owned(), n.clone(), &self.mean),
+            scale: tensors.f64("standardizer.scale".to_owned(), n, &self.scale),
+            clip: self.clip,
+        }
+    }
+
+    /// The standardiser of `n_features` features a format-2 description and its tensors
+    /// describe (checked by [`Standardizer::validate`] afterwards).
+    ///
+    /// # Errors
+    /// [`ClassicError::Tensor`] for a missing or ill-shaped tensor.
+    pub(crate) fn from_stored(
+        stored: StandardizerStored,
+        n_features: usize,
+        tensors: &TensorReader<'_>,
+    ) -> Result<Standardizer> {
+        Ok(Standardizer {
+            mean: tensors.f64(&stored.mean, &[Dim::Is(n_features)])?,
+            scale: tensors.f64(&stored.scale, &[Dim::Is(n_features)])?,
+            clip: stored.clip,
+        })
+    }
+
     /// Training means and standard deviations of `x` (one row per sample).
     ///
     /// # Errors

@@ -4,7 +4,7 @@
 use ser_classic::{
     ClassicConfig, ClassicError, ClassicModel, Classifier, FORMAT_VERSION, FeatureSpec,
     FittedModel, ForestConfig, Knn, KnnConfig, MODEL_FILE_NAME, ModelConfig, ModelKind, Pooling,
-    RandomForest, SvmConfig, SvmModel, Weighting,
+    RandomForest, SvmConfig, SvmModel, WEIGHTS_FILE_NAME, Weighting,
 };
 use ser_features::{FeatureConfig, FeatureMatrix, FeatureSet};
 
@@ -113,8 +113,8 @@ fn every_model_learns_separable_blobs_and_round_trips() {
         let loaded = ClassicModel::load(&run).unwrap();
         assert_eq!(loaded, model, "{kind}: loaded model differs");
         assert_eq!(loaded.predict_proba(&xt).unwrap(), proba);
-        // Nothing but the model file and its checksum is left in the run folder (no
-        // temporary files).
+        // Nothing but the model file, its weights and their checksums is left in the run
+        // folder (no temporary files).
         let mut names: Vec<_> = std::fs::read_dir(&run)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -124,12 +124,18 @@ fn every_model_learns_separable_blobs_and_round_trips() {
             names,
             vec![
                 MODEL_FILE_NAME.to_owned(),
-                format!("{MODEL_FILE_NAME}.sha256")
+                format!("{MODEL_FILE_NAME}.sha256"),
+                WEIGHTS_FILE_NAME.to_owned(),
+                format!("{WEIGHTS_FILE_NAME}.sha256"),
             ]
         );
-        // A reasonable size for 240 training samples of 40 values.
+        // A reasonable size for 240 training samples of 40 values; the structure is small.
+        let weights = std::fs::metadata(run.join(WEIGHTS_FILE_NAME))
+            .unwrap()
+            .len();
+        assert!(weights < 2_000_000, "{kind}: {weights} bytes of weights");
         let bytes = std::fs::metadata(&path).unwrap().len();
-        assert!(bytes < 2_000_000, "{kind}: {bytes} bytes");
+        assert!(bytes < 20_000, "{kind}: {bytes} bytes of JSON");
     }
 }
 

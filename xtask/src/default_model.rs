@@ -34,6 +34,8 @@ const MEMBER_FILES: &[&str] = &[
     "ser-run.json",
     "classic-model.json",
     "classic-model.json.sha256",
+    "classic-model.safetensors",
+    "classic-model.safetensors.sha256",
     "model.json",
     "model.bpk",
     "model.bpk.sha256",
@@ -143,7 +145,11 @@ fn rebuild(members: &[Member], work: &Path, target: &Path) -> Result<()> {
             }
             // The shipped weights must carry their checksums (ser-predict verifies them); a
             // run saved before checksums existed has none.
-            for weights in ["classic-model.json", "model.bpk"] {
+            for weights in [
+                "classic-model.json",
+                "classic-model.safetensors",
+                "model.bpk",
+            ] {
                 if to.join(weights).is_file() && !to.join(format!("{weights}.sha256")).is_file() {
                     bail!(
                         "{}: {weights} has no {weights}.sha256 beside it (saved before checksums \

@@ -484,11 +484,15 @@ fn the_shipped_default_model_has_checksums_and_a_changed_byte_is_refused() {
     };
     let mut weights = Vec::new();
     for run in runs {
-        let found: Vec<PathBuf> = ["classic-model.json", ser_models::MODEL_WEIGHTS_FILE]
-            .iter()
-            .map(|name| run.join(name))
-            .filter(|path| path.is_file())
-            .collect();
+        let found: Vec<PathBuf> = [
+            "classic-model.json",
+            "classic-model.safetensors",
+            ser_models::MODEL_WEIGHTS_FILE,
+        ]
+        .iter()
+        .map(|name| run.join(name))
+        .filter(|path| path.is_file())
+        .collect();
         assert!(!found.is_empty(), "{}: no weights", run.display());
         for path in found {
             let checksum = ser_models::checksum_path(&path);

@@ -112,6 +112,10 @@ pub struct PredictArgs {
     /// A run folder to time as well (repeatable).
     #[arg(long = "model", value_name = "RUN_DIR")]
     models: Vec<String>,
+    /// Time ser-predict only, on data/samples/speech-espeak.wav as it is (4.7 s), without the
+    /// Python reference (which needs `cargo xtask python-deps`); writes predict-rust.json.
+    #[arg(long)]
+    no_python: bool,
 }
 
 /// Wall-clock seconds of `runs` executions of a command (after one untimed warm-up run that
@@ -148,6 +152,9 @@ pub fn bench_predict(args: &PredictArgs) -> Result<()> {
     let (runs, models) = (args.runs, &args.models);
     // The whole workspace, as the tests build it: one set of features, no rebuild of burn.
     sh("cargo", &["build", "--release", "--workspace"])?;
+    if args.no_python {
+        return bench_predict_rust(runs, models);
+    }
     let work = Path::new("target/bench-predict");
     std::fs::create_dir_all(work)?;
     let clip = work.join("clip-4s.wav");
@@ -209,6 +216,40 @@ pub fn bench_predict(args: &PredictArgs) -> Result<()> {
         "results": entries,
     });
     write_benchmark("predict.json", &report)
+}
+
+/// `cargo xtask bench-predict --no-python`: ser-predict's medians alone.
+fn bench_predict_rust(runs: usize, models: &[String]) -> Result<()> {
+    let clip = "data/samples/speech-espeak.wav";
+    let mut rows: Vec<(String, f64)> = Vec::new();
+    let ours = time_command("target/release/ser-predict", &["--json", clip], runs)?;
+    rows.push(("ser-predict, default model".to_owned(), median(&ours)));
+    for model in models {
+        let t = time_command(
+            "target/release/ser-predict",
+            &["--json", "--model", model, clip],
+            runs,
+        )?;
+        rows.push((format!("ser-predict --model {model}"), median(&t)));
+    }
+    println!("one prediction of {clip}, process start to printed result, median of {runs}:");
+    for (name, seconds) in &rows {
+        println!("  {name:<60} {:>8.1} ms", seconds * 1e3);
+    }
+    let entries: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(name, seconds)| {
+            serde_json::json!({"what": name, "median_ms": (seconds * 1e4).round() / 10.0})
+        })
+        .collect();
+    let report = serde_json::json!({
+        "command": format!("cargo xtask bench-predict --no-python --runs {runs}{}",
+            models.iter().map(|m| format!(" --model {m}")).collect::<String>()),
+        "clip": format!("{clip} (4.7 s, 22.05 kHz)"),
+        "runs": runs,
+        "results": entries,
+    });
+    write_benchmark("predict-rust.json", &report)
 }
 
 #[derive(Debug, clap::Args)]

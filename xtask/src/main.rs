@@ -154,7 +154,7 @@ mod tests {
         );
         assert_eq!(
             parsed(&["bench-predict", "--model", "a", "--model", "b"])?,
-            r#"BenchPredict(PredictArgs { runs: 10, models: ["a", "b"] })"#
+            r#"BenchPredict(PredictArgs { runs: 10, models: ["a", "b"], no_python: false })"#
         );
         assert_eq!(
             parsed(&["bench-train"])?,

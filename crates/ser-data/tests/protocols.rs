@@ -108,6 +108,52 @@ fn ravdess_leave_four_actors_out() {
 }
 
 #[test]
+fn ravdess_emobox_folds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let corpus = ravdess_corpus(dir.path(), &[1, 3]);
+    let protocol: Protocol = "emobox".parse().expect("parse");
+    assert_eq!(protocol, Protocol::RavdessEmobox);
+    let splits = protocol.splits(&corpus).expect("splits");
+    assert_eq!(splits.len(), 6);
+    assert_speaker_independent(&corpus, &splits);
+    let sorted = |speakers: &[SpeakerId]| {
+        let mut a = actors(speakers);
+        a.sort_unstable();
+        a
+    };
+    // EmoBox's published test actors, fold by fold.
+    let expected: [[u8; 4]; 6] = [
+        [1, 11, 20, 21],
+        [4, 10, 12, 14],
+        [8, 9, 19, 23],
+        [3, 5, 7, 24],
+        [2, 15, 16, 18],
+        [6, 13, 17, 22],
+    ];
+    let mut tested = Vec::new();
+    for (s, want) in splits.iter().zip(expected) {
+        assert_eq!(sorted(&s.test_speakers), want, "fold {}", s.fold);
+        assert_eq!(s.val_speakers.len(), 2, "fold {}", s.fold);
+        assert_eq!(s.train_speakers.len(), 18, "fold {}", s.fold);
+        // 1 clip per (actor, emotion) in the generated corpus: 4 test actors, 2 emotions.
+        assert_eq!(s.test.len(), 8, "fold {}", s.fold);
+        tested.extend(s.test.iter().copied());
+    }
+    // Fold 1 validates on EmoBox fold 2's first two actresses (it holds no actor).
+    assert_eq!(sorted(&splits[0].val_speakers), [4, 10]);
+    tested.sort_unstable();
+    assert_eq!(tested, (0..corpus.len()).collect::<Vec<_>>());
+    // Without every RAVDESS actor the protocol refuses to run.
+    let other = tempfile::tempdir().expect("tempdir");
+    let tess = common::tess(other.path(), &["back"]);
+    let tess = Corpus::load(&tess, &CorpusOptions::default()).expect("tess");
+    assert!(matches!(
+        Protocol::RavdessEmobox.splits(&tess),
+        Err(DataError::ProtocolNeedsCorpus { .. })
+    ));
+}
+
+#[test]
 fn ravdess_original_split() {
     let dir = tempfile::tempdir().expect("tempdir");
     let corpus = ravdess_corpus(dir.path(), &[1]);
@@ -389,6 +435,7 @@ fn protocol_names_parse_back() {
     for p in [
         Protocol::RavdessLeaveFourActorsOut,
         Protocol::RavdessOriginalSplit,
+        Protocol::RavdessEmobox,
         Protocol::SpeakerKFold {
             k: 7,
             val_speakers: 2,
@@ -416,6 +463,7 @@ fn protocol_names_parse_back() {
     for (short, long) in [
         ("ravdess-6fold", "ravdess-leave-4-actors-out"),
         ("original-split", "ravdess-original-split"),
+        ("emobox", "ravdess-emobox"),
         ("kfold:5", "speaker-5-fold"),
         ("loco", "leave-one-corpus-out"),
     ] {

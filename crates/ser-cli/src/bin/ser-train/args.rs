@@ -35,13 +35,14 @@ pub struct Args {
     #[arg(long, default_value = "cnn-lstm")]
     pub model: String,
     /// Evaluation protocol: default (per corpus; RAVDESS: 6-fold leave-4-actors-out; several
-    /// corpora: 5-fold by speaker), ravdess-6fold, original-split (test actors 19-24), kfold:K
+    /// corpora: 5-fold by speaker), ravdess-6fold, original-split (test actors 19-24), emobox
+    /// (EmoBox's 6 RAVDESS folds, test actors {1,11,20,21}, {4,10,12,14}, ...), kfold:K
     /// (by speaker; over several corpora stratified by corpus), leave-one-corpus-out (several
     /// --data: each corpus tested by a model trained on the others), all-speakers (the final
     /// model: every speaker trains but 2 validation speakers, no test side), or
     /// random-clips-leaks-speakers (NOT speaker-independent; prints and stores a warning);
-    /// cross-corpus (with --test-data). With several --data, ravdess-6fold and original-split
-    /// test RAVDESS's folds and always train on the other corpora. Every name a report prints
+    /// cross-corpus (with --test-data). With several --data, ravdess-6fold, emobox and
+    /// original-split test RAVDESS's folds and always train on the other corpora. Every name a report prints
     /// (e.g. speaker-5-fold) is accepted too. A protocol of one split writes its run into
     /// --out itself, k folds into --out/fold-N.
     #[arg(long, default_value = "default")]

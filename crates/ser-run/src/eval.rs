@@ -55,6 +55,7 @@ use ser_plot::{MeanStd, ModelComparison, ModelScores, OutputPaths, TrainingHisto
 use ser_trainer::run::HISTORY_FILE;
 use serde::{Deserialize, Serialize};
 
+use crate::csv_text::CsvText;
 use crate::{Classifier, RUN_INFO_FILE, RunError, RunInfo, write_atomic};
 
 /// Metrics file name (per fold and for the k-fold aggregate).
@@ -792,22 +793,29 @@ fn per_corpus_fold_text(per_corpus: &[CorpusMetrics], n_classes: usize) -> Strin
 }
 
 /// `per-corpus.csv` of a fold.
-fn per_corpus_fold_csv(per_corpus: &[CorpusMetrics]) -> String {
-    let mut csv = String::from("corpus,n_clips,accuracy,uar,macro_f1,n_classes,classes\n");
+fn per_corpus_fold_csv(per_corpus: &[CorpusMetrics]) -> Vec<u8> {
+    let mut csv = CsvText::new();
+    csv.record([
+        "corpus",
+        "n_clips",
+        "accuracy",
+        "uar",
+        "macro_f1",
+        "n_classes",
+        "classes",
+    ]);
     for c in per_corpus {
-        let _ = writeln!(
-            csv,
-            "{},{},{},{},{},{},{}",
-            c.corpus.name(),
-            c.n_clips,
-            c.accuracy,
-            c.uar,
-            c.macro_f1,
-            c.classes.len(),
-            csv_field(&c.classes.join(";"))
-        );
+        csv.record([
+            c.corpus.name().to_owned(),
+            c.n_clips.to_string(),
+            c.accuracy.to_string(),
+            c.uar.to_string(),
+            c.macro_f1.to_string(),
+            c.classes.len().to_string(),
+            c.classes.join(";"),
+        ]);
     }
-    csv
+    csv.into_bytes()
 }
 
 /// The per-corpus table of a k-fold parent's `report.txt`.
@@ -848,32 +856,43 @@ fn per_corpus_aggregate_text(per_corpus: &[CorpusAggregate], n_classes: usize) -
 }
 
 /// `per-corpus.csv` of a k-fold parent.
-fn per_corpus_aggregate_csv(per_corpus: &[CorpusAggregate]) -> String {
-    let mut csv = String::from(
-        "corpus,n_folds,accuracy_mean,accuracy_std,uar_mean,uar_std,macro_f1_mean,macro_f1_std,\
-         pooled_n_clips,pooled_accuracy,pooled_uar,pooled_macro_f1,n_classes,classes\n",
-    );
+fn per_corpus_aggregate_csv(per_corpus: &[CorpusAggregate]) -> Vec<u8> {
+    let mut csv = CsvText::new();
+    csv.record([
+        "corpus",
+        "n_folds",
+        "accuracy_mean",
+        "accuracy_std",
+        "uar_mean",
+        "uar_std",
+        "macro_f1_mean",
+        "macro_f1_std",
+        "pooled_n_clips",
+        "pooled_accuracy",
+        "pooled_uar",
+        "pooled_macro_f1",
+        "n_classes",
+        "classes",
+    ]);
     for c in per_corpus {
-        let _ = writeln!(
-            csv,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            c.corpus.name(),
-            c.folds.len(),
-            c.mean.accuracy,
-            c.std.accuracy,
-            c.mean.uar,
-            c.std.uar,
-            c.mean.macro_f1,
-            c.std.macro_f1,
-            c.pooled.n_clips,
-            c.pooled.accuracy,
-            c.pooled.uar,
-            c.pooled.macro_f1,
-            c.pooled.classes.len(),
-            csv_field(&c.pooled.classes.join(";"))
-        );
+        csv.record([
+            c.corpus.name().to_owned(),
+            c.folds.len().to_string(),
+            c.mean.accuracy.to_string(),
+            c.std.accuracy.to_string(),
+            c.mean.uar.to_string(),
+            c.std.uar.to_string(),
+            c.mean.macro_f1.to_string(),
+            c.std.macro_f1.to_string(),
+            c.pooled.n_clips.to_string(),
+            c.pooled.accuracy.to_string(),
+            c.pooled.uar.to_string(),
+            c.pooled.macro_f1.to_string(),
+            c.pooled.classes.len().to_string(),
+            c.pooled.classes.join(";"),
+        ]);
     }
-    csv
+    csv.into_bytes()
 }
 
 /// Draws `confusion_matrix-<corpus>.{png,svg}` for each corpus into `dir`.
@@ -1144,12 +1163,14 @@ pub fn read_history_csv(run_dir: &Path) -> Result<Option<History>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<&str> = lines
-        .next()
-        .map(|h| h.split(',').map(str::trim).collect())
-        .unwrap_or_default();
-    let column = |name: &str| header.iter().position(|h| *h == name);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let not_csv =
+        |e: csv::Error| RunError::invalid(format!("{}: not a CSV table: {e}", path.display()));
+    let header = reader.headers().map_err(not_csv)?.clone();
+    let column = |name: &str| header.iter().position(|h| h == name);
     let mut history = History::default();
     let targets: [(Option<usize>, ColumnTarget); 6] = [
         (column("train_loss"), |h| &mut h.curves.train_loss),
@@ -1159,13 +1180,17 @@ pub fn read_history_csv(run_dir: &Path) -> Result<Option<History>> {
         (column("val_uar"), |h| &mut h.curves.val_uar),
         (column("duration_s"), |h| &mut h.duration_s),
     ];
-    for (line_no, line) in lines.enumerate() {
-        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+    for record in reader.records() {
+        let fields = record.map_err(not_csv)?;
+        // A line of blanks is no record.
+        if fields.len() == 1 && fields[0].is_empty() {
+            continue;
+        }
+        let line = fields.position().map_or(0, csv::Position::line);
         if fields.len() != header.len() {
             bail!(
-                "{}: line {} has {} fields, the header {}",
+                "{}: line {line} has {} fields, the header {}",
                 path.display(),
-                line_no + 2,
                 fields.len(),
                 header.len()
             );
@@ -1174,10 +1199,9 @@ pub fn read_history_csv(run_dir: &Path) -> Result<Option<History>> {
             if let Some(c) = *col {
                 let value: f64 = fields[c].parse().map_err(|_| {
                     RunError::invalid(format!(
-                        "{}: line {}: {:?} is not a number",
+                        "{}: line {line}: {:?} is not a number",
                         path.display(),
-                        line_no + 2,
-                        fields[c]
+                        &fields[c]
                     ))
                 })?;
                 target(&mut history).push(value);
@@ -1193,15 +1217,6 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     write_atomic(path, text.as_bytes())
 }
 
-/// Quotes a CSV field when it needs it (RFC 4180).
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
 fn title_of(info: &RunInfo, what: &str) -> String {
     format!(
         "{} ({}), fold {}/{}: {what}",
@@ -1210,6 +1225,51 @@ fn title_of(info: &RunInfo, what: &str) -> String {
         info.fold + 1,
         info.n_folds
     )
+}
+
+/// `predictions.csv` of a fold: path, true and predicted label, one probability column per
+/// class (`p_<name>`) and, per corpus (`corpora` given), the corpus of every clip.
+fn predictions_csv(
+    names: &[&str],
+    paths: &[PathBuf],
+    y_true: &[usize],
+    y_pred: &[usize],
+    scores: &Scores,
+    corpora: Option<&[CorpusKind]>,
+) -> Vec<u8> {
+    let mut csv = CsvText::new();
+    let mut header: Vec<String> = ["path", "true_label", "predicted_label"]
+        .map(str::to_owned)
+        .to_vec();
+    header.extend(names.iter().map(|n| format!("p_{n}")));
+    if corpora.is_some() {
+        header.push("corpus".to_owned());
+    }
+    csv.record(&header);
+    let label = |i: Option<&usize>| {
+        i.and_then(|&i| names.get(i).copied())
+            .unwrap_or("?")
+            .to_owned()
+    };
+    for (k, path) in paths.iter().enumerate() {
+        let mut row = vec![
+            path.display().to_string(),
+            label(y_true.get(k)),
+            label(y_pred.get(k)),
+        ];
+        row.extend(
+            scores
+                .row(k)
+                .unwrap_or_default()
+                .iter()
+                .map(ToString::to_string),
+        );
+        if let Some(corpora) = corpora {
+            row.push(corpora.get(k).map_or("", |c| c.name()).to_owned());
+        }
+        csv.record(&row);
+    }
+    csv.into_bytes()
 }
 
 /// Writes `metrics.json`, `report.txt`, `predictions.csv` and the plots of one fold.
@@ -1245,40 +1305,24 @@ pub fn write_fold_outputs_in(fold: &FoldEvaluation, dir: &Path) -> Result<()> {
     write_atomic(&dir.join(REPORT_FILE), text.as_bytes())?;
 
     let names = fold.info.label_map.names();
-    let with_corpus = fold.metrics.per_corpus.is_some();
-    let mut csv = String::from("path,true_label,predicted_label");
-    for n in &names {
-        let _ = write!(csv, ",p_{n}");
-    }
-    if with_corpus {
-        csv.push_str(",corpus");
-    }
-    csv.push('\n');
-    for (k, path) in fold.paths.iter().enumerate() {
-        let label = |i: usize| names.get(i).copied().unwrap_or("?");
-        let _ = write!(
-            csv,
-            "{},{},{}",
-            csv_field(&path.display().to_string()),
-            label(fold.y_true[k]),
-            label(fold.y_pred[k])
-        );
-        for p in fold.scores.row(k).unwrap_or_default() {
-            let _ = write!(csv, ",{p}");
-        }
-        if with_corpus {
-            let _ = write!(csv, ",{}", fold.corpora.get(k).map_or("", |c| c.name()));
-        }
-        csv.push('\n');
-    }
-    write_atomic(&dir.join(PREDICTIONS_FILE), csv.as_bytes())?;
+    let corpora = fold
+        .metrics
+        .per_corpus
+        .is_some()
+        .then_some(fold.corpora.as_slice());
+    let csv = predictions_csv(
+        &names,
+        &fold.paths,
+        &fold.y_true,
+        &fold.y_pred,
+        &fold.scores,
+        corpora,
+    );
+    write_atomic(&dir.join(PREDICTIONS_FILE), &csv)?;
 
     write_report_plots(dir, report, &|what| title_of(&fold.info, what))?;
     if let Some(per_corpus) = &fold.metrics.per_corpus {
-        write_atomic(
-            &dir.join(PER_CORPUS_FILE),
-            per_corpus_fold_csv(per_corpus).as_bytes(),
-        )?;
+        write_atomic(&dir.join(PER_CORPUS_FILE), &per_corpus_fold_csv(per_corpus))?;
         let corpora: Vec<&CorpusMetrics> = per_corpus.iter().collect();
         write_per_corpus_plots(dir, &corpora, &report.class_names, &|what| {
             title_of(&fold.info, what)
@@ -1426,7 +1470,7 @@ pub fn write_aggregate_outputs(dir: &Path, a: &CrossValidationMetrics) -> Result
     if let Some(per_corpus) = &a.per_corpus {
         write_atomic(
             &dir.join(PER_CORPUS_FILE),
-            per_corpus_aggregate_csv(per_corpus).as_bytes(),
+            &per_corpus_aggregate_csv(per_corpus),
         )?;
         let pooled: Vec<&CorpusMetrics> = per_corpus.iter().map(|c| &c.pooled).collect();
         // Without the protocol: the corpus name makes the title longer.
@@ -1476,10 +1520,25 @@ pub fn compare(
         "| run | model | features | protocol | folds | accuracy | UAR | macro-F1 | weighted-F1 | training time (s) | UAR per corpus |\n\
          |---|---|---|---|---|---|---|---|---|---|---|\n",
     );
-    let mut csv = String::from(
-        "run,model,features,protocol,folds,accuracy_mean,accuracy_std,uar_mean,uar_std,macro_f1_mean,macro_f1_std,\
-         weighted_f1_mean,weighted_f1_std,training_time_s_mean,training_time_s_std,uar_per_corpus\n",
-    );
+    let mut csv = CsvText::new();
+    csv.record([
+        "run",
+        "model",
+        "features",
+        "protocol",
+        "folds",
+        "accuracy_mean",
+        "accuracy_std",
+        "uar_mean",
+        "uar_std",
+        "macro_f1_mean",
+        "macro_f1_std",
+        "weighted_f1_mean",
+        "weighted_f1_std",
+        "training_time_s_mean",
+        "training_time_s_std",
+        "uar_per_corpus",
+    ]);
     for (name, r) in names.iter().zip(&rows) {
         let per_corpus_md: Vec<String> = r
             .uar_per_corpus
@@ -1510,24 +1569,24 @@ pub fn compare(
             .map_or((String::new(), String::new()), |t| {
                 (format!("{:.3}", t.mean), format!("{:.3}", t.std))
             });
-        let _ = writeln!(
-            csv,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{t_mean},{t_std},{}",
-            csv_field(name),
-            csv_field(&r.label.model),
-            csv_field(&r.label.features),
-            csv_field(&r.label.protocol),
-            r.n_folds_evaluated,
-            r.accuracy.mean,
-            r.accuracy.std,
-            r.uar.mean,
-            r.uar.std,
-            r.macro_f1.mean,
-            r.macro_f1.std,
-            r.weighted_f1.mean,
-            r.weighted_f1.std,
-            csv_field(&per_corpus_csv.join(";"))
-        );
+        csv.record([
+            name.clone(),
+            r.label.model.clone(),
+            r.label.features.clone(),
+            r.label.protocol.clone(),
+            r.n_folds_evaluated.to_string(),
+            r.accuracy.mean.to_string(),
+            r.accuracy.std.to_string(),
+            r.uar.mean.to_string(),
+            r.uar.std.to_string(),
+            r.macro_f1.mean.to_string(),
+            r.macro_f1.std.to_string(),
+            r.weighted_f1.mean.to_string(),
+            r.weighted_f1.std.to_string(),
+            t_mean,
+            t_std,
+            per_corpus_csv.join(";"),
+        ]);
     }
     let warnings: Vec<String> = names
         .iter()
@@ -1573,7 +1632,7 @@ pub fn compare(
     )?;
     write_atomic(
         &out_dir.join(format!("{COMPARISON_STEM}.csv")),
-        csv.as_bytes(),
+        &csv.into_bytes(),
     )?;
 
     let n_classes = rows.first().map_or(0, |r| r.n_classes);
@@ -1655,10 +1714,98 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_fields_are_quoted_only_when_needed() {
-        assert_eq!(csv_field("a/b.wav"), "a/b.wav");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    fn predictions_csv_is_byte_for_byte_the_committed_text() {
+        let names = ["neutral", "happy"];
+        let paths = [PathBuf::from("a/x.wav"), PathBuf::from("b/y,z \"q\".wav")];
+        let scores = Scores::from_rows(&[vec![0.25f32, 0.75], vec![0.1, 0.9]]).unwrap();
+        let corpora = [CorpusKind::Ravdess, CorpusKind::EmoDb];
+        let text = |corpora| {
+            String::from_utf8(predictions_csv(
+                &names,
+                &paths,
+                &[0, 1],
+                &[1, 1],
+                &scores,
+                corpora,
+            ))
+            .unwrap()
+        };
+        // The text the hand-written writer produced for these rows.
+        assert_eq!(
+            text(Some(&corpora)),
+            "path,true_label,predicted_label,p_neutral,p_happy,corpus\n\
+             a/x.wav,neutral,happy,0.25,0.75,ravdess\n\
+             \"b/y,z \"\"q\"\".wav\",happy,happy,0.1,0.9,emodb\n"
+        );
+        assert_eq!(
+            text(None),
+            "path,true_label,predicted_label,p_neutral,p_happy\n\
+             a/x.wav,neutral,happy,0.25,0.75\n\
+             \"b/y,z \"\"q\"\".wav\",happy,happy,0.1,0.9\n"
+        );
+        // The csv crate reads the quoted path back.
+        let written = text(None);
+        let mut reader = csv::Reader::from_reader(written.as_bytes());
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(&rows[1][0], "b/y,z \"q\".wav");
+        assert_eq!(rows[1].len(), 5);
+    }
+
+    #[test]
+    fn per_corpus_csv_is_byte_for_byte_the_committed_text() {
+        let metrics = CorpusMetrics {
+            corpus: CorpusKind::EmoDb,
+            n_clips: 24,
+            accuracy: 0.5,
+            uar: 0.375,
+            macro_f1: 1.0 / 3.0,
+            classes: vec!["neutral".to_owned(), "happy".to_owned()],
+            confusion_matrix: ConfusionMatrix::from_counts(vec![vec![1, 1], vec![0, 2]]).unwrap(),
+        };
+        assert_eq!(
+            String::from_utf8(per_corpus_fold_csv(std::slice::from_ref(&metrics))).unwrap(),
+            "corpus,n_clips,accuracy,uar,macro_f1,n_classes,classes\n\
+             emodb,24,0.5,0.375,0.3333333333333333,2,neutral;happy\n"
+        );
+        let scalars = |v: f64| CorpusScalars {
+            accuracy: v,
+            uar: v / 2.0,
+            macro_f1: v / 4.0,
+        };
+        let aggregate = CorpusAggregate {
+            corpus: CorpusKind::EmoDb,
+            folds: vec![1, 2],
+            mean: scalars(0.5),
+            std: scalars(0.1),
+            pooled: metrics,
+        };
+        assert_eq!(
+            String::from_utf8(per_corpus_aggregate_csv(&[aggregate])).unwrap(),
+            "corpus,n_folds,accuracy_mean,accuracy_std,uar_mean,uar_std,macro_f1_mean,\
+             macro_f1_std,pooled_n_clips,pooled_accuracy,pooled_uar,pooled_macro_f1,n_classes,\
+             classes\n\
+             emodb,2,0.5,0.1,0.25,0.05,0.125,0.025,24,0.5,0.375,0.3333333333333333,2,\
+             neutral;happy\n"
+        );
+    }
+
+    #[test]
+    fn history_with_quoted_fields_and_blank_lines_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(HISTORY_FILE),
+            "epoch,train_loss,note\n\n1,2.0,\"a, b\"\n2, 1.5 ,\"say \"\"hi\"\"\"\n",
+        )
+        .unwrap();
+        let h = read_history_csv(dir.path()).unwrap().unwrap();
+        assert_eq!(h.curves.train_loss, vec![2.0, 1.5]);
+        std::fs::write(
+            dir.path().join(HISTORY_FILE),
+            "epoch,train_loss\n1,2.0\n2\n",
+        )
+        .unwrap();
+        let err = format!("{:#}", read_history_csv(dir.path()).unwrap_err());
+        assert!(err.contains("line 3 has 1 fields, the header 2"), "{err}");
     }
 
     #[test]

@@ -21,6 +21,7 @@ use ser_trainer::Predictor;
 use serde::{Deserialize, Serialize};
 
 pub mod adapt;
+pub mod csv_text;
 pub mod ensemble;
 mod error;
 pub mod eval;

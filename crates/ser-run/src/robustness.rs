@@ -455,24 +455,33 @@ pub fn markdown(report: &RobustnessReport) -> String {
     md
 }
 
-fn csv(report: &RobustnessReport) -> String {
-    let mut out = String::from(
-        "condition,uar_mean,uar_std,uar_change_mean,accuracy_mean,accuracy_std,agreement_mean,agreement_std\n",
-    );
+/// `robustness.csv`: one row per condition, figures to six decimals.
+fn csv(report: &RobustnessReport) -> Vec<u8> {
+    let mut csv = crate::csv_text::CsvText::new();
+    csv.record([
+        "condition",
+        "uar_mean",
+        "uar_std",
+        "uar_change_mean",
+        "accuracy_mean",
+        "accuracy_std",
+        "agreement_mean",
+        "agreement_std",
+    ]);
+    let six = |v: f64| format!("{v:.6}");
     for s in &report.summary {
-        out.push_str(&format!(
-            "{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6}\n",
-            s.condition,
-            s.uar.mean,
-            s.uar.std,
-            s.uar_change.mean,
-            s.accuracy.mean,
-            s.accuracy.std,
-            s.agreement.mean,
-            s.agreement.std
-        ));
+        csv.record([
+            s.condition.clone(),
+            six(s.uar.mean),
+            six(s.uar.std),
+            six(s.uar_change.mean),
+            six(s.accuracy.mean),
+            six(s.accuracy.std),
+            six(s.agreement.mean),
+            six(s.agreement.std),
+        ]);
     }
-    out
+    csv.into_bytes()
 }
 
 fn write_outputs(dir: &Path, report: &RobustnessReport) -> Result<()> {
@@ -482,10 +491,7 @@ fn write_outputs(dir: &Path, report: &RobustnessReport) -> Result<()> {
         &dir.join(format!("{ROBUSTNESS_STEM}.json")),
         json.as_bytes(),
     )?;
-    write_atomic(
-        &dir.join(format!("{ROBUSTNESS_STEM}.csv")),
-        csv(report).as_bytes(),
-    )?;
+    write_atomic(&dir.join(format!("{ROBUSTNESS_STEM}.csv")), &csv(report))?;
     write_atomic(
         &dir.join(format!("{ROBUSTNESS_STEM}.md")),
         markdown(report).as_bytes(),
@@ -538,6 +544,42 @@ mod tests {
                 mean: 0.0,
                 std: 0.0
             }
+        );
+    }
+
+    #[test]
+    fn csv_is_byte_for_byte_the_committed_text() {
+        let m = |mean, std| MeanStd { mean, std };
+        let row = |condition: &str| ConditionSummary {
+            condition: condition.to_owned(),
+            uar: m(0.5, 0.125),
+            uar_change: m(-0.1, 0.0),
+            accuracy: m(2.0 / 3.0, 0.01),
+            agreement: m(1.0, 0.0),
+        };
+        let report = RobustnessReport {
+            format_version: ROBUSTNESS_VERSION,
+            run_dir: PathBuf::from("runs/svm"),
+            label: RunLabel {
+                model: "svm".to_owned(),
+                features: "full/robust".to_owned(),
+                protocol: "kfold:2".to_owned(),
+                n_folds: 2,
+                leak_warning: None,
+            },
+            seed: 1,
+            hop_s: 0.5,
+            reproduce: String::new(),
+            folds: Vec::new(),
+            summary: vec![row("clean"), row("noise, 10 dB")],
+        };
+        // The text the hand-written writer produced for the first row; the second is quoted.
+        assert_eq!(
+            String::from_utf8(csv(&report)).unwrap(),
+            "condition,uar_mean,uar_std,uar_change_mean,accuracy_mean,accuracy_std,\
+             agreement_mean,agreement_std\n\
+             clean,0.500000,0.125000,-0.100000,0.666667,0.010000,1.000000,0.000000\n\
+             \"noise, 10 dB\",0.500000,0.125000,-0.100000,0.666667,0.010000,1.000000,0.000000\n"
         );
     }
 

@@ -128,9 +128,7 @@ fn run(args: Args) -> Result<bool> {
     let mut out = stdout.lock();
     let names = models[0].class_names();
     if args.csv {
-        let mut header = vec!["path", "model", "start_s", "end_s", "label"];
-        header.extend(names.iter().copied());
-        writeln!(out, "{}", header.join(",")).context(STDOUT)?;
+        write!(out, "{}", output::csv_header(&names)).context(STDOUT)?;
     }
     if args.adapt {
         let adapted = predict_adapted(&mut out, &args, &mut models, &files, max_duration)?;

@@ -32,22 +32,11 @@ pub fn print_result(
     }
     if args.csv {
         let row = |start: f64, end: f64, label: &str, probs: Option<&[f32]>| {
-            let mut cells = vec![
-                csv_cell(&path),
-                csv_cell(&model.id()),
-                format!("{start:.2}"),
-                format!("{end:.2}"),
-                label.to_owned(),
-            ];
-            match probs {
-                Some(p) => cells.extend(p.iter().map(|v| format!("{v:.6}"))),
-                None => cells.extend(names.iter().map(|_| String::new())),
-            }
-            cells.join(",")
+            csv_row(&path, &model.id(), start, end, label, probs, names.len())
         };
         if args.timeline {
             for w in &result.windows {
-                writeln!(
+                write!(
                     out,
                     "{}",
                     row(
@@ -59,7 +48,7 @@ pub fn print_result(
                 )?;
             }
         }
-        writeln!(
+        write!(
             out,
             "{}",
             row(
@@ -112,10 +101,66 @@ pub fn print_result(
     Ok(())
 }
 
-fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
+/// The `--csv` header: the row columns, then one probability column per class.
+pub fn csv_header(names: &[&str]) -> String {
+    let columns = ["path", "model", "start_s", "end_s", "label"];
+    ser_run::csv_text::record(columns.iter().chain(names))
+}
+
+/// One `--csv` row (`\n`-terminated): times to 10 ms, probabilities to six decimals, empty
+/// probability cells where nothing was predicted (silence).
+fn csv_row(
+    path: &str,
+    model: &str,
+    start: f64,
+    end: f64,
+    label: &str,
+    probs: Option<&[f32]>,
+    n_classes: usize,
+) -> String {
+    let mut cells = vec![
+        path.to_owned(),
+        model.to_owned(),
+        format!("{start:.2}"),
+        format!("{end:.2}"),
+        label.to_owned(),
+    ];
+    match probs {
+        Some(p) => cells.extend(p.iter().map(|v| format!("{v:.6}"))),
+        None => cells.extend((0..n_classes).map(|_| String::new())),
+    }
+    ser_run::csv_text::record(&cells)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_is_byte_for_byte_the_committed_text() {
+        assert_eq!(
+            csv_header(&["neutral", "happy"]),
+            "path,model,start_s,end_s,label,neutral,happy\n"
+        );
+        // The text the hand-written writer produced for these rows.
+        assert_eq!(
+            csv_row(
+                "a/x.wav",
+                "svm",
+                0.0,
+                2.345,
+                "happy",
+                Some(&[0.25, 0.75]),
+                2
+            ),
+            "a/x.wav,svm,0.00,2.35,happy,0.250000,0.750000\n"
+        );
+        assert_eq!(
+            csv_row("a/x.wav", "svm", 1.0, 1.5, "silence", None, 2),
+            "a/x.wav,svm,1.00,1.50,silence,,\n"
+        );
+        // Fields with commas, quotes and line breaks are quoted (ser_run::csv_text reads them back).
+        let row = csv_row("a,\"b\"\r\n.wav", "m", 0.0, 1.0, "sad", None, 1);
+        assert_eq!(row, "\"a,\"\"b\"\"\r\n.wav\",m,0.00,1.00,sad,\n");
     }
 }

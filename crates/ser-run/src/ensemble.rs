@@ -21,7 +21,7 @@ use ser_features::{FeatureMatrix, FeatureSet};
 use serde::{Deserialize, Serialize};
 
 use crate::eval::RunFolder;
-use crate::{Classifier, RUN_INFO_FILE, RunInfo, write_atomic};
+use crate::{Classifier, RUN_INFO_FILE, RunField, RunInfo, write_atomic};
 
 /// File name of the member list inside an ensemble's run folder.
 pub const ENSEMBLE_FILE: &str = "ensemble.json";
@@ -119,20 +119,10 @@ impl Ensemble {
                 bail!("{}: an ensemble cannot be a member", context());
             }
             let member_info = RunInfo::load(&dir).with_context(context)?;
-            if member_info.feature_config != info.feature_config {
+            if let Err(mismatch) = member_info.compatibility(info, &RunField::ENSEMBLE_MEMBER) {
                 bail!(
-                    "{}: extracts features differently from the ensemble ({:?} vs {:?})",
-                    context(),
-                    member_info.feature_config,
-                    info.feature_config
-                );
-            }
-            if member_info.label_map != info.label_map {
-                bail!(
-                    "{}: label map {:?} differs from the ensemble's {:?}",
-                    context(),
-                    member_info.label_map.names(),
-                    info.label_map.names()
+                    "{}: {mismatch} (the member's first, then the ensemble's)",
+                    context()
                 );
             }
             let classifier = Classifier::load(&dir, &member_info).with_context(context)?;
@@ -331,24 +321,9 @@ pub fn create(
             .collect::<Result<Vec<_>>>()?;
         let first = &infos[0];
         for (folds, info) in fold_lists.iter().zip(&infos).skip(1) {
-            let what = if info.protocol != first.protocol {
-                Some("protocol")
-            } else if info.fold != first.fold || info.n_folds != first.n_folds {
-                Some("fold")
-            } else if info.test_speakers != first.test_speakers {
-                Some("test speakers")
-            } else if info.label_map != first.label_map {
-                Some("label map")
-            } else if info.feature_config != first.feature_config {
-                Some("feature extraction")
-            } else if info.corpus_dirs() != first.corpus_dirs() {
-                Some("corpus")
-            } else {
-                None
-            };
-            if let Some(what) = what {
+            if let Err(mismatch) = info.compatibility(first, &RunField::ENSEMBLE) {
                 bail!(
-                    "{} and {}: different {what}; ensemble members must share the split, labels and \
+                    "{} and {}: {mismatch}; ensemble members must share the split, labels and \
                      feature extraction",
                     folds[k].display(),
                     fold_lists[0][k].display()
@@ -430,6 +405,55 @@ mod tests {
         assert_eq!(inside, PathBuf::from("members/svm"));
         let dotted = relative_path(Path::new("/x/./y/../z"), Path::new("/x")).unwrap();
         assert_eq!(dotted, PathBuf::from("z"));
+    }
+
+    #[test]
+    fn members_of_different_runs_are_refused_naming_both_and_the_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        crate::tests::info().save(&a).unwrap();
+        let mut other = crate::tests::info();
+        other.test_speakers = vec!["5".to_owned()];
+        other.save(&b).unwrap();
+        let out = dir.path().join("ens");
+        let err = create(&[a.clone(), b.clone()], None, &out, "test").unwrap_err();
+        let err = format!("{err:#}");
+        assert!(
+            err.contains(&format!(
+                "{} and {}: different test speakers: [5] vs [3, 4]; ensemble members",
+                b.display(),
+                a.display()
+            )),
+            "{err}"
+        );
+        assert!(!out.exists(), "nothing is written");
+    }
+
+    #[test]
+    fn loading_refuses_a_member_with_other_labels() {
+        let dir = tempfile::tempdir().unwrap();
+        let member = dir.path().join("a");
+        std::fs::create_dir_all(&member).unwrap();
+        let mut info = crate::tests::info();
+        info.label_map =
+            ser_data::LabelMap::new(vec![ser_data::Emotion::Neutral, ser_data::Emotion::Sad])
+                .unwrap();
+        info.save(&member).unwrap();
+        std::fs::write(
+            dir.path().join(ENSEMBLE_FILE),
+            r#"{"format_version":1,"members":[{"run_dir":"a","weight":1.0}]}"#,
+        )
+        .unwrap();
+        let err = format!(
+            "{:#}",
+            Ensemble::load(dir.path(), &crate::tests::info()).unwrap_err()
+        );
+        assert!(
+            err.contains("member a: different label map: [neutral, sad] vs [neutral, calm,"),
+            "{err}"
+        );
     }
 
     #[test]

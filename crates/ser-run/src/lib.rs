@@ -157,6 +157,160 @@ impl RunInfo {
     }
 }
 
+/// A part of a run description that two runs must share to be used together: resumed one by
+/// the other ([`RunField::RESUME`]) or averaged in an ensemble ([`RunField::ENSEMBLE`],
+/// [`RunField::ENSEMBLE_MEMBER`]). [`RunInfo::compatibility`] compares them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunField {
+    /// The model name.
+    Model,
+    /// The feature extraction ([`RunInfo::feature_config`], front end included).
+    FeatureExtraction,
+    /// The rows the model sees ([`RunInfo::feature_set`]).
+    FeatureSet,
+    /// The evaluation protocol.
+    Protocol,
+    /// The fold and the number of folds.
+    Fold,
+    /// The test speakers of the split.
+    TestSpeakers,
+    /// The label map.
+    LabelMap,
+    /// The corpus folders ([`RunInfo::corpus_dirs`]).
+    Corpus,
+    /// The training-side augmentation.
+    Augmentation,
+}
+
+impl RunField {
+    /// What `--resume` requires of the run folder it continues: the run it would write.
+    pub const RESUME: [RunField; 6] = [
+        RunField::Model,
+        RunField::FeatureExtraction,
+        RunField::FeatureSet,
+        RunField::Protocol,
+        RunField::Fold,
+        RunField::Augmentation,
+    ];
+
+    /// What the members of an ensemble share, fold by fold: the split, the labels, the
+    /// extraction and the corpus.
+    pub const ENSEMBLE: [RunField; 6] = [
+        RunField::Protocol,
+        RunField::Fold,
+        RunField::TestSpeakers,
+        RunField::LabelMap,
+        RunField::FeatureExtraction,
+        RunField::Corpus,
+    ];
+
+    /// What loading an ensemble re-checks of every member against the ensemble's own
+    /// description (whose feature set and augmentation are its own).
+    pub const ENSEMBLE_MEMBER: [RunField; 2] = [RunField::FeatureExtraction, RunField::LabelMap];
+
+    /// The field's name in messages ("feature extraction", "test speakers", ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            RunField::Model => "model",
+            RunField::FeatureExtraction => "feature extraction",
+            RunField::FeatureSet => "feature set",
+            RunField::Protocol => "protocol",
+            RunField::Fold => "fold",
+            RunField::TestSpeakers => "test speakers",
+            RunField::LabelMap => "label map",
+            RunField::Corpus => "corpus",
+            RunField::Augmentation => "augmentation",
+        }
+    }
+
+    /// The field's value in `info`, as text for a message; `None` where it is equal in
+    /// `info` and `other`.
+    fn difference(self, info: &RunInfo, other: &RunInfo) -> Option<(String, String)> {
+        fn json<T: Serialize + std::fmt::Debug>(value: &T) -> String {
+            serde_json::to_string(value).unwrap_or_else(|_| format!("{value:?}"))
+        }
+        fn pair<T: PartialEq>(a: T, b: T, text: impl Fn(&T) -> String) -> Option<(String, String)> {
+            (a != b).then(|| (text(&a), text(&b)))
+        }
+        let dirs = |i: &RunInfo| {
+            i.corpus_dirs()
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            RunField::Model => pair(&info.model, &other.model, |m| (*m).clone()),
+            RunField::FeatureExtraction => {
+                pair(&info.feature_config, &other.feature_config, |c| json(*c))
+            }
+            RunField::FeatureSet => pair(info.feature_set, other.feature_set, |f| f.to_string()),
+            RunField::Protocol => pair(&info.protocol, &other.protocol, |p| p.name()),
+            RunField::Fold => pair(
+                (info.fold, info.n_folds),
+                (other.fold, other.n_folds),
+                |(fold, n)| format!("{}/{n}", fold + 1),
+            ),
+            RunField::TestSpeakers => pair(&info.test_speakers, &other.test_speakers, |s| {
+                format!("[{}]", s.join(", "))
+            }),
+            RunField::LabelMap => pair(&info.label_map, &other.label_map, |m| {
+                format!("[{}]", m.names().join(", "))
+            }),
+            RunField::Corpus => {
+                (info.corpus_dirs() != other.corpus_dirs()).then(|| (dirs(info), dirs(other)))
+            }
+            RunField::Augmentation => pair(&info.augment, &other.augment, |a| match a {
+                Some(a) => json(a),
+                None => "none".to_owned(),
+            }),
+        }
+    }
+}
+
+/// The first field in which two run descriptions differ, with both values (see
+/// [`RunInfo::compatibility`]). Displayed as `different <field>: <this> vs <other>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The field.
+    pub field: RunField,
+    /// Its value in the run compared (`self` of [`RunInfo::compatibility`]).
+    pub this: String,
+    /// Its value in the run it was compared with.
+    pub other: String,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "different {}: {} vs {}",
+            self.field.name(),
+            self.this,
+            self.other
+        )
+    }
+}
+
+impl RunInfo {
+    /// The one comparison of run descriptions: `Ok` when `self` and `other` agree in every
+    /// one of `fields`, else the first (in the order given) that differs. Callers put the
+    /// runs' folders in front of the [`Mismatch`] (resuming, ensembles).
+    pub fn compatibility(
+        &self,
+        other: &RunInfo,
+        fields: &[RunField],
+    ) -> std::result::Result<(), Mismatch> {
+        match fields
+            .iter()
+            .find_map(|&field| Some((field, field.difference(self, other)?)))
+        {
+            Some((field, (this, other))) => Err(Mismatch { field, this, other }),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Reads the corpus in each folder (its layout detected, or `kind`) and, for more than one,
 /// combines them into one corpus of kind `mixed` whose utterances keep their corpus and
 /// namespaced speakers (multi-corpus and cross-corpus runs).
@@ -557,5 +711,149 @@ impl Model {
     /// Emotion probabilities for several prepared inputs (see [`Model::features`]) at once.
     pub fn predict_features(&self, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>>> {
         self.classifier.predict_proba(inputs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run description for tests (nothing on disk).
+    pub(crate) fn info() -> RunInfo {
+        let config = FeatureConfig::robust();
+        let n_rows = config.layout().n_rows;
+        RunInfo {
+            format_version: RUN_INFO_VERSION,
+            model: "svm".to_owned(),
+            data_dir: PathBuf::from("/data/ravdess"),
+            extra_data_dirs: Vec::new(),
+            test_data_dir: None,
+            feature_config: config,
+            feature_set: FeatureSet::Full,
+            normalizer: Normalizer::identity(n_rows),
+            label_map: LabelMap::all(),
+            protocol: Protocol::RavdessLeaveFourActorsOut,
+            fold: 0,
+            n_folds: 1,
+            train_speakers: vec!["1".to_owned()],
+            val_speakers: vec!["2".to_owned()],
+            test_speakers: vec!["3".to_owned(), "4".to_owned()],
+            seed: 42,
+            leak_warning: None,
+            command: "ser-train".to_owned(),
+            augment: None,
+            training_time_s: None,
+        }
+    }
+
+    /// The mismatch of `info()` against a copy changed by `change`, over every field.
+    fn mismatch(change: impl Fn(&mut RunInfo)) -> Mismatch {
+        let mut other = info();
+        change(&mut other);
+        let all = [
+            RunField::Model,
+            RunField::FeatureExtraction,
+            RunField::FeatureSet,
+            RunField::Protocol,
+            RunField::Fold,
+            RunField::TestSpeakers,
+            RunField::LabelMap,
+            RunField::Corpus,
+            RunField::Augmentation,
+        ];
+        info().compatibility(&other, &all).unwrap_err()
+    }
+
+    #[test]
+    fn equal_runs_are_compatible_whatever_else_differs() {
+        let mut other = info();
+        other.seed = 7;
+        other.command = "another command".to_owned();
+        other.train_speakers.clear();
+        other.training_time_s = Some(3.0);
+        for fields in [
+            &RunField::RESUME[..],
+            &RunField::ENSEMBLE[..],
+            &RunField::ENSEMBLE_MEMBER[..],
+        ] {
+            assert_eq!(info().compatibility(&other, fields), Ok(()));
+        }
+    }
+
+    #[test]
+    fn every_kind_of_mismatch_names_its_field_and_values() {
+        let cases: Vec<(Mismatch, RunField, &str)> = vec![
+            (
+                mismatch(|i| i.model = "knn".to_owned()),
+                RunField::Model,
+                "different model: svm vs knn",
+            ),
+            (
+                mismatch(|i| i.feature_config = FeatureConfig::seed()),
+                RunField::FeatureExtraction,
+                "different feature extraction: {",
+            ),
+            (
+                mismatch(|i| i.feature_set = FeatureSet::Mfcc),
+                RunField::FeatureSet,
+                "different feature set: full vs mfcc",
+            ),
+            (
+                mismatch(|i| i.protocol = Protocol::RavdessOriginalSplit),
+                RunField::Protocol,
+                "different protocol: ravdess-leave-4-actors-out vs ravdess-original-split",
+            ),
+            (
+                mismatch(|i| (i.fold, i.n_folds) = (1, 2)),
+                RunField::Fold,
+                "different fold: 1/1 vs 2/2",
+            ),
+            (
+                mismatch(|i| i.test_speakers = vec!["5".to_owned()]),
+                RunField::TestSpeakers,
+                "different test speakers: [3, 4] vs [5]",
+            ),
+            (
+                mismatch(|i| {
+                    i.label_map =
+                        LabelMap::new(vec![ser_data::Emotion::Neutral, ser_data::Emotion::Happy])
+                            .unwrap()
+                }),
+                RunField::LabelMap,
+                "different label map: [neutral, calm, happy, sad, angry, fearful, disgust, \
+                 surprised] vs [neutral, happy]",
+            ),
+            (
+                mismatch(|i| i.test_data_dir = Some(PathBuf::from("/data/emodb"))),
+                RunField::Corpus,
+                "different corpus: /data/ravdess vs /data/ravdess, /data/emodb",
+            ),
+            (
+                mismatch(|i| i.augment = Some(ser_data::AugmentConfig::default())),
+                RunField::Augmentation,
+                "different augmentation: none vs {",
+            ),
+        ];
+        for (found, field, text) in cases {
+            assert_eq!(found.field, field);
+            let message = found.to_string();
+            assert!(message.starts_with(text), "{message}");
+        }
+    }
+
+    #[test]
+    fn the_first_differing_field_in_the_order_given_is_reported() {
+        let mut other = info();
+        other.model = "knn".to_owned();
+        other.fold = 3;
+        let found = info()
+            .compatibility(&other, &[RunField::Fold, RunField::Model])
+            .unwrap_err();
+        assert_eq!(found.field, RunField::Fold);
+        // A field not asked about is not compared.
+        assert_eq!(
+            info().compatibility(&other, &RunField::ENSEMBLE_MEMBER),
+            Ok(())
+        );
     }
 }

@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{IoResultExt as _, ResultExt as _, bail};
 use crate::eval::{EvalOptions, Evaluation};
-use crate::{RUN_INFO_FILE, RUN_INFO_VERSION, Result, RunError, RunInfo, fold_dir};
+use crate::{RUN_INFO_FILE, RUN_INFO_VERSION, Result, RunError, RunField, RunInfo, fold_dir};
 
 /// Everything a training run needs, as `ser-train`'s flags give it (their names and defaults;
 /// see `ser-train --help`). Serialisable, so a run can be described by a JSON file
@@ -680,20 +680,13 @@ impl RunInfo {
     /// Checks that `previous` (this, read from `dir`) is the run `next` would write, so that
     /// `--resume` continues it rather than mixing two runs.
     pub fn check_resumable(&self, next: &RunInfo, dir: &Path) -> Result<()> {
-        if self.model != next.model
-            || self.feature_config != next.feature_config
-            || self.feature_set != next.feature_set
-            || self.protocol != next.protocol
-            || self.fold != next.fold
-            || self.augment != next.augment
-        {
-            return Err(RunError::invalid(format!(
-                "{}: holds a different run (model, features, protocol, fold or augmentation \
-                 differ); cannot resume",
-                dir.display()
-            )));
-        }
-        Ok(())
+        self.compatibility(next, &RunField::RESUME)
+            .map_err(|mismatch| {
+                RunError::invalid(format!(
+                    "{}: holds a different run ({mismatch}, the folder's first); cannot resume",
+                    dir.display()
+                ))
+            })
     }
 }
 
@@ -1132,6 +1125,23 @@ impl InputMasker for SpecMasker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resuming_a_different_run_names_the_folder_and_the_field() {
+        let previous = crate::tests::info();
+        let mut next = crate::tests::info();
+        assert!(previous.check_resumable(&next, Path::new("runs/x")).is_ok());
+        next.feature_set = FeatureSet::MelDb;
+        let err = previous
+            .check_resumable(&next, Path::new("runs/x"))
+            .unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::BadInput);
+        assert_eq!(
+            err.to_string(),
+            "runs/x: holds a different run (different feature set: full vs mel-db, the \
+             folder's first); cannot resume"
+        );
+    }
 
     #[test]
     fn a_spec_round_trips_through_json_and_missing_fields_take_the_defaults() {

@@ -43,6 +43,7 @@ mod error;
 mod extractor;
 mod frame;
 mod mel;
+mod pitch;
 mod simd;
 mod stft;
 
@@ -56,6 +57,7 @@ pub use error::FeatureError;
 pub use extractor::FeatureExtractor;
 pub use frame::{rms, zero_crossing_rate};
 pub use mel::{DctII, MelFilterbank, hz_to_mel, mel_to_hz, power_to_db_in_place};
+pub use pitch::{C2_HZ, C7_HZ, PitchTrack, Pyin, PyinConfig};
 pub use stft::{StftPlan, hann_periodic_padded};
 
 use serde::{Deserialize, Serialize};

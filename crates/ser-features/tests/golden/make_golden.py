@@ -11,6 +11,15 @@ For each preset and each synthetic signal it writes
                                    padded/cropped to the preset's frame count)
 and one manifest.json describing shapes, presets and the librosa version.
 
+It also writes the pYIN fixtures of `tests/pyin.rs` (see `pyin_fixtures`): for each case
+  pyin__<case>.signal.f32  the input (only for the two signals made for pYIN; the other cases
+                           read a signal file above, named in the manifest)
+  pyin__<case>.pyin.f32    3 x n_frames float32 rows: f0 in Hz (NaN when unvoiced), the voiced
+                           flag (0/1) and the voiced probability, of
+                           librosa.pyin(y.astype(np.float64), sr=sr, fmin=C2, fmax=C7,
+                                        frame_length=..., hop_length=...)
+and pyin.json describing them. `--only pyin` (or `--only features`) writes one part.
+
 The feature stack is exactly the original project's, with the preset's parameters:
   mfcc   = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=40, n_mels=mfcc_n_mels, ...)
   d1, d2 = librosa.feature.delta(mfcc), librosa.feature.delta(mfcc, order=2)
@@ -109,9 +118,98 @@ def signals(sr):
 PRESET_HOP = {p["sr"]: p["hop"] for p in PRESETS.values()}
 
 
+# librosa's recommended pYIN range (librosa.pyin docs): C2 to C7.
+PYIN_FMIN = float(librosa.note_to_hz("C2"))
+PYIN_FMAX = float(librosa.note_to_hz("C7"))
+
+
+def harmonic(f0, sr, n_harmonics=6):
+    """A harmonic series with 1/k amplitudes on the instantaneous f0 track `f0` (Hz per sample)."""
+    phase = 2 * np.pi * np.cumsum(f0) / sr
+    return sum(np.sin(k * phase) / k * (k * f0 < sr / 2) for k in range(1, n_harmonics + 1))
+
+
+def glide16k(rng):
+    """1.2 s at 16 kHz: an exponential glide 110 -> 330 Hz (0-0.5 s), white noise (0.5-0.65 s),
+    digital silence (0.65-0.8 s), a 220 Hz tone with a 5 Hz, +-3 % vibrato (0.8-1.2 s)."""
+    sr = 16000
+    n = int(1.2 * sr)
+    t = np.arange(n) / sr
+    f0 = np.where(t < 0.5, 110 * 3 ** (t / 0.5), 220 * (1 + 0.03 * np.sin(2 * np.pi * 5 * t)))
+    y = 0.3 * harmonic(f0, sr)
+    y[(t >= 0.5) & (t < 0.8)] = 0
+    noise = (t >= 0.5) & (t < 0.65)
+    y[noise] = 0.05 * rng.standard_normal(np.count_nonzero(noise))
+    return sr, y
+
+
+def vowel22k(rng):
+    """1.0 s at 22.05 kHz: a vowel-like harmonic signal (f0 drifting 125-165 Hz, three formant
+    resonances), a 50 ms onset and offset ramp and 0.1 s of low noise on either side."""
+    sr = 22050
+    n = sr
+    t = np.arange(n) / sr
+    f0 = 145 + 20 * np.sin(2 * np.pi * 1.1 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / sr
+    y = np.zeros(n)
+    for k in range(1, 40):
+        fk = k * f0
+        weight = sum(np.exp(-0.5 * ((fk - fc) / bw) ** 2) for fc, bw in ((650, 120), (1100, 150), (2500, 250)))
+        y += (0.5 / k + weight) * np.sin(k * phase) * (fk < sr / 2)
+    env = np.clip(np.minimum(t - 0.1, 0.9 - t) / 0.05, 0, 1)
+    y = 0.3 * y * env / np.max(np.abs(y)) + 0.001 * rng.standard_normal(n)
+    return sr, y
+
+
+def pyin_fixtures(out_dir):
+    """pYIN of librosa on the two signals above and on four signals of the feature fixtures
+    (speech of espeak-ng when present, the speech-like signal at both rates, white noise)."""
+    rng = np.random.default_rng(2214)
+    cases = []
+    for name, make in (("glide16k", glide16k), ("vowel22k", vowel22k)):
+        sr, y = make(rng)
+        file = f"pyin__{name}.signal.f32"
+        np.asarray(y, dtype="<f4").tofile(os.path.join(out_dir, file))
+        cases.append((name, file, sr))
+    for stem, sr in (("seed__espeak", 22050), ("seed__speechlike", 22050), ("speech16k__speechlike", 16000), ("seed__noise", 22050)):
+        file = f"{stem}.signal.f32"
+        if os.path.exists(os.path.join(out_dir, file)):
+            cases.append((stem, file, sr))
+    manifest = {"librosa_version": librosa.__version__, "numpy_version": np.__version__,
+                "fmin": PYIN_FMIN, "fmax": PYIN_FMAX, "input_dtype": "float64", "cases": []}
+    for name, file, sr in cases:
+        y = np.fromfile(os.path.join(out_dir, file), dtype="<f4")
+        frame_length, hop_length = (2048, 512) if sr == 22050 else (1024, 160)
+        f0, voiced, prob = librosa.pyin(y.astype(np.float64), sr=sr, fmin=PYIN_FMIN, fmax=PYIN_FMAX,
+                                        frame_length=frame_length, hop_length=hop_length)
+        rows = np.vstack([f0, voiced.astype(np.float64), prob]).astype("<f4")
+        rows.tofile(os.path.join(out_dir, f"pyin__{name}.pyin.f32"))
+        manifest["cases"].append({"name": name, "signal": file, "sample_rate_hz": sr, "n_samples": len(y),
+                                  "frame_length": frame_length, "hop_length": hop_length, "n_frames": rows.shape[1]})
+        print(f"pyin__{name}: {len(y)} samples -> {rows.shape}, {int(voiced.sum())} voiced")
+    with open(os.path.join(out_dir, "pyin.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+        f.write("\n")
+
+
 def main():
-    out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+    args = sys.argv[1:]
+    only = None
+    if "--only" in args:
+        i = args.index("--only")
+        only = args[i + 1]
+        del args[i : i + 2]
+    out_dir = args[0] if args else os.path.dirname(os.path.abspath(__file__))
     os.makedirs(out_dir, exist_ok=True)
+    if only not in (None, "features", "pyin"):
+        sys.exit(f"--only {only}: expected features or pyin")
+    if only in (None, "features"):
+        features_fixtures(out_dir)
+    if only in (None, "pyin"):
+        pyin_fixtures(out_dir)
+
+
+def features_fixtures(out_dir):
     manifest = {"librosa_version": librosa.__version__, "numpy_version": np.__version__, "cases": []}
     for preset, p in PRESETS.items():
         for name, y in signals(p["sr"]).items():

@@ -171,20 +171,121 @@ fn root_key(root: &Path) -> Vec<u8> {
         .into_bytes()
 }
 
-/// Reads a cache file, returning its entries by key and a status line.
-fn load_cache(
-    path: Option<&Path>,
-    config_hash: &Hash32,
+/// One on-disk feature cache: the hash of everything its matrices depend on, and its file.
+struct FeatureCache {
+    /// The cache file; `None` when caching is off.
+    path: Option<PathBuf>,
+    /// SHA-256 of the format, `kind`, the numerics version and the configurations.
+    config_hash: Hash32,
     n_rows: usize,
     n_frames: usize,
-) -> (Option<PackedFeatures>, String) {
-    match path {
-        None => (None, "disabled".to_owned()),
-        Some(p) => match cache::read_packed(p, config_hash, n_rows, n_frames) {
-            Ok(packed) => (Some(packed), "hit".to_owned()),
-            Err(read) => (None, read.to_string()),
-        },
+}
+
+impl FeatureCache {
+    /// The cache of `kind` (`features`: the plain matrices, `augment`: waveform copies) for
+    /// `corpus` under `options.cache_dir`; `parts` (serialised configurations) key it after
+    /// the format, `kind` and [`ser_features::NUMERICS_VERSION`]. The file is
+    /// `<kind>-<corpus kind>-<hash of config and corpus folder>.bin`.
+    fn new(
+        kind: &str,
+        parts: &[&[u8]],
+        corpus: &Corpus,
+        options: &BuildOptions,
+        n_rows: usize,
+        n_frames: usize,
+    ) -> FeatureCache {
+        let version = cache::FORMAT_VERSION.to_le_bytes();
+        let numerics = ser_features::NUMERICS_VERSION.to_le_bytes();
+        let mut all: Vec<&[u8]> = vec![&version, kind.as_bytes(), &numerics];
+        all.extend_from_slice(parts);
+        let config_hash = cache::sha256_parts(&all);
+        let path = options.cache_dir.as_ref().map(|dir| {
+            let key = cache::sha256_parts(&[&config_hash, &root_key(&corpus.root)]);
+            dir.join(format!(
+                "{kind}-{}-{}.bin",
+                corpus.kind,
+                cache::hex_prefix(&key, 8)
+            ))
+        });
+        FeatureCache {
+            path,
+            config_hash,
+            n_rows,
+            n_frames,
+        }
     }
+
+    /// Reads the cache file, returning its entries and a status line.
+    fn load(&self) -> (Option<PackedFeatures>, String) {
+        match &self.path {
+            None => (None, "disabled".to_owned()),
+            Some(p) => match cache::read_packed(p, &self.config_hash, self.n_rows, self.n_frames) {
+                Ok(packed) => (Some(packed), "hit".to_owned()),
+                Err(read) => (None, read.to_string()),
+            },
+        }
+    }
+
+    /// Writes `packed` as the cache file, atomically; the error as text when it fails (the
+    /// features are still usable).
+    fn store(&self, packed: &PackedFeatures) -> Option<String> {
+        let path = self.path.as_ref()?;
+        cache::write_packed(path, &self.config_hash, packed)
+            .err()
+            .map(|e| e.to_string())
+    }
+}
+
+/// The one feature pipeline of plain and augmented builds: every job whose cache key is in
+/// `index` (key -> slot of the cache file) is taken from the cache; the others are decoded
+/// and conditioned by `samples` (which returns the key to store the result under), then
+/// extracted, in parallel with one extractor per worker and `progress` counting them. Jobs
+/// whose key could not be computed fail with its reason. Results are in job order.
+fn look_up_or_extract<J, F>(
+    jobs: Vec<(Result<Hash32, SkipReason>, J)>,
+    index: &HashMap<Hash32, usize>,
+    extractor: &FeatureExtractor,
+    (n_rows, n_frames): (usize, usize),
+    (label, show_progress): (&str, bool),
+    samples: F,
+) -> Vec<Result<(Hash32, Source), SkipReason>>
+where
+    J: Send,
+    F: Fn(&J) -> Result<(Hash32, Vec<f32>), SkipReason> + Sync,
+{
+    let n_to_extract = jobs
+        .iter()
+        .filter(|(key, _)| key.as_ref().is_ok_and(|k| !index.contains_key(k)))
+        .count();
+    let progress = Progress::new(label, n_to_extract, show_progress);
+    // `map_init` clones the extractor once per rayon work unit, so every worker thread has
+    // its own (the extractor reuses internal buffers and is not shared).
+    let results = jobs
+        .into_par_iter()
+        .map_init(
+            || extractor.clone(),
+            |ex, (key, job)| {
+                let key = key?;
+                if let Some(&slot) = index.get(&key) {
+                    return Ok((key, Source::Cached(slot)));
+                }
+                let m = samples(&job)
+                    .and_then(|(key, s)| Ok((key, extract(ex, &s, n_rows, n_frames)?)));
+                progress.inc();
+                let (key, m) = m?;
+                Ok((key, Source::Extracted(m)))
+            },
+        )
+        .collect();
+    progress.finish();
+    results
+}
+
+/// Cache key -> slot of the entries of a cache file.
+fn slots(cached: Option<&PackedFeatures>) -> HashMap<Hash32, usize> {
+    cached
+        .map(|c| c.keys.iter().enumerate().map(|(i, k)| (*k, i)).collect())
+        .unwrap_or_default()
 }
 
 impl Dataset {
@@ -205,20 +306,12 @@ impl Dataset {
         let n_rows = config.layout().n_rows;
         let n_frames = config.n_frames;
         let cfg_json = config_json("feature config", config)?;
-        let version = cache::FORMAT_VERSION.to_le_bytes();
-        let numerics = ser_features::NUMERICS_VERSION.to_le_bytes();
-        let config_hash = cache::sha256_parts(&[&version, b"features", &numerics, &cfg_json]);
-        let cache_path = options.cache_dir.as_ref().map(|dir| {
-            let key = cache::sha256_parts(&[&config_hash, &root_key(&corpus.root)]);
-            dir.join(format!(
-                "features-{}-{}.bin",
-                corpus.kind,
-                cache::hex_prefix(&key, 8)
-            ))
-        });
+        let feature_cache =
+            FeatureCache::new("features", &[&cfg_json], &corpus, options, n_rows, n_frames);
+        let cache_path = feature_cache.path.clone();
         // Read the cache file and hash every audio file at the same time.
         let ((cached, cache_status), hashes): (_, Vec<Result<Hash32, SkipReason>>) = rayon::join(
-            || load_cache(cache_path.as_deref(), &config_hash, n_rows, n_frames),
+            || feature_cache.load(),
             || {
                 corpus
                     .items
@@ -257,40 +350,20 @@ impl Dataset {
             });
         }
 
-        let index: HashMap<Hash32, usize> = cached
-            .as_ref()
-            .map(|c| c.keys.iter().enumerate().map(|(i, k)| (*k, i)).collect())
-            .unwrap_or_default();
-        let n_to_extract = hashes
-            .iter()
-            .filter(|h| h.as_ref().is_ok_and(|h| !index.contains_key(h)))
-            .count();
-        let progress = Progress::new("extracting features", n_to_extract, options.progress);
-        // `map_init` clones the extractor once per rayon work unit, so every worker thread has
-        // its own (the extractor reuses internal buffers and is not shared).
-        let results: Vec<Result<(Hash32, Source), SkipReason>> = corpus
-            .items
-            .par_iter()
-            .zip(hashes.into_par_iter())
-            .map_init(
-                || extractor.clone(),
-                |ex, (u, h)| {
-                    let hash = h?;
-                    if let Some(&slot) = index.get(&hash) {
-                        return Ok((hash, Source::Cached(slot)));
-                    }
-                    // Read again (from the page cache); hash what is decoded.
-                    let m = read_and_hash(&u.path).and_then(|(bytes, hash)| {
-                        let samples = decode_at(&bytes, &u.path, config)?;
-                        Ok((hash, extract(ex, &samples, n_rows, n_frames)?))
-                    });
-                    progress.inc();
-                    let (hash, m) = m?;
-                    Ok((hash, Source::Extracted(m)))
-                },
-            )
-            .collect();
-        progress.finish();
+        let index = slots(cached.as_ref());
+        let jobs: Vec<_> = hashes.into_iter().zip(&corpus.items).collect();
+        let results = look_up_or_extract(
+            jobs,
+            &index,
+            &extractor,
+            (n_rows, n_frames),
+            ("extracting features", options.progress),
+            // Read again (from the page cache); hash what is decoded.
+            |u| {
+                let (bytes, hash) = read_and_hash(&u.path)?;
+                Ok((hash, decode_at(&bytes, &u.path, config)?))
+            },
+        );
 
         let matrix_len = n_rows * n_frames;
         let mut data = Vec::with_capacity(corpus.len() * matrix_len);
@@ -334,16 +407,14 @@ impl Dataset {
         // follow the corpus order so that the next load takes the fast path.
         let mut cache_write_error = None;
         let (content_hashes, data) = match &cache_path {
-            Some(path) if n_extracted > 0 || cached.is_none() => {
+            Some(_) if n_extracted > 0 || cached.is_none() => {
                 let packed = PackedFeatures {
                     n_rows,
                     n_frames,
                     keys: content_hashes,
                     data,
                 };
-                if let Err(e) = cache::write_packed(path, &config_hash, &packed) {
-                    cache_write_error = Some(e.to_string());
-                }
+                cache_write_error = feature_cache.store(&packed);
                 (packed.keys, packed.data)
             }
             _ => (content_hashes, data),
@@ -497,33 +568,18 @@ impl Dataset {
             spec_augment: None,
             ..augment.clone()
         };
-        let version = cache::FORMAT_VERSION.to_le_bytes();
-        let config_hash = cache::sha256_parts(&[
-            &version,
-            b"augment",
-            &ser_features::NUMERICS_VERSION.to_le_bytes(),
-            &config_json("feature config", &self.config)?,
-            &config_json("augment config", &wave_only)?,
-            &seed.to_le_bytes(),
-        ]);
-        let cache_path = options.cache_dir.as_ref().map(|dir| {
-            let key = cache::sha256_parts(&[&config_hash, &root_key(&self.corpus.root)]);
-            dir.join(format!(
-                "augment-{}-{}.bin",
-                self.corpus.kind,
-                cache::hex_prefix(&key, 8)
-            ))
-        });
-        let (cached, cache_status) = load_cache(
-            cache_path.as_deref(),
-            &config_hash,
+        let cfg_json = config_json("feature config", &self.config)?;
+        let augment_json = config_json("augment config", &wave_only)?;
+        let feature_cache = FeatureCache::new(
+            "augment",
+            &[&cfg_json, &augment_json, &seed.to_le_bytes()],
+            &self.corpus,
+            options,
             self.n_rows,
             self.n_frames,
         );
-        let index: HashMap<Hash32, usize> = cached
-            .as_ref()
-            .map(|c| c.keys.iter().enumerate().map(|(i, k)| (*k, i)).collect())
-            .unwrap_or_default();
+        let (cached, cache_status) = feature_cache.load();
+        let index = slots(cached.as_ref());
 
         // Each job: (utterance, copy, cache key, babble talkers). Talkers are other speakers
         // of this split's training side, so they differ between folds: their content is part
@@ -567,109 +623,90 @@ impl Dataset {
                 jobs.push((i, c, key, talkers));
             }
         }
-        let missing: Vec<usize> = jobs
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, _, k, _))| !index.contains_key(k))
-            .map(|(j, _)| j)
-            .collect();
-        let progress = Progress::new(
-            &format!("augmenting fold {}", split.fold),
-            missing.len(),
-            options.progress,
-        );
         let (n_rows, n_frames, sr) = (self.n_rows, self.n_frames, self.config.sample_rate_hz);
         let band_hz = self.config.band_hz();
-        let computed: Vec<(usize, Result<FeatureMatrix, SkipReason>)> = missing
-            .par_iter()
-            .map_init(
-                || extractor.clone(),
-                |ex, &j| {
-                    let (i, c, _, ref sources) = jobs[j];
-                    let path = &self.corpus.items[i].path;
-                    let m = read_and_hash(path)
-                        .and_then(|(bytes, _)| decode_at(&bytes, path, &self.config))
-                        .and_then(|s| {
-                            let failed = |e: String| SkipReason::FeatureFailed {
-                                message: format!("augmentation failed: {e}"),
-                            };
-                            // Babble talkers, decoded exactly as the clip itself.
-                            let talkers = sources
-                                .iter()
-                                .map(|&k| {
-                                    let p = &self.corpus.items[k].path;
-                                    read_and_hash(p)
-                                        .and_then(|(bytes, _)| decode_at(&bytes, p, &self.config))
-                                })
-                                .collect::<Result<Vec<Vec<f32>>, SkipReason>>()?;
-                            let talkers: Vec<&[f32]> = talkers.iter().map(Vec::as_slice).collect();
-                            let y = augmenter
-                                .augment_training(i, c, &s, sr, &talkers)
-                                .map_err(|e| failed(e.to_string()))?;
-                            // What augmentation added above the front end's band is removed,
-                            // as the band limit removes it from every input.
-                            match band_hz {
-                                Some(band) => ser_audio::band_limit(&y, sr, band)
-                                    .map_err(|e| failed(e.to_string())),
-                                None => Ok(y),
-                            }
-                        })
-                        .and_then(|s| extract(ex, &s, n_rows, n_frames));
-                    progress.inc();
-                    (j, m)
-                },
-            )
-            .collect();
-        progress.finish();
+        let results = look_up_or_extract(
+            jobs.iter().map(|job| (Ok(job.2), job)).collect(),
+            &index,
+            &extractor,
+            (n_rows, n_frames),
+            (&format!("augmenting fold {}", split.fold), options.progress),
+            |&&(i, c, key, ref sources)| {
+                let path = &self.corpus.items[i].path;
+                let (bytes, _) = read_and_hash(path)?;
+                let s = decode_at(&bytes, path, &self.config)?;
+                let failed = |e: String| SkipReason::FeatureFailed {
+                    message: format!("augmentation failed: {e}"),
+                };
+                // Babble talkers, decoded exactly as the clip itself.
+                let talkers = sources
+                    .iter()
+                    .map(|&k| {
+                        let p = &self.corpus.items[k].path;
+                        read_and_hash(p).and_then(|(bytes, _)| decode_at(&bytes, p, &self.config))
+                    })
+                    .collect::<Result<Vec<Vec<f32>>, SkipReason>>()?;
+                let talkers: Vec<&[f32]> = talkers.iter().map(Vec::as_slice).collect();
+                let y = augmenter
+                    .augment_training(i, c, &s, sr, &talkers)
+                    .map_err(|e| failed(e.to_string()))?;
+                // What augmentation added above the front end's band is removed, as the band
+                // limit removes it from every input.
+                let y = match band_hz {
+                    Some(band) => {
+                        ser_audio::band_limit(&y, sr, band).map_err(|e| failed(e.to_string()))?
+                    }
+                    None => y,
+                };
+                Ok((key, y))
+            },
+        );
 
-        let mut new_by_job: HashMap<usize, FeatureMatrix> = HashMap::new();
-        for (j, r) in computed {
+        // The copies in job order; the new ones are added to the cache file's entries (other
+        // folds' copies stay valid).
+        let mut new = PackedFeatures {
+            n_rows,
+            n_frames,
+            keys: Vec::new(),
+            data: Vec::new(),
+        };
+        for (&(i, c, _, _), r) in jobs.iter().zip(results) {
             match r {
-                Ok(m) => {
-                    new_by_job.insert(j, m);
+                Ok((key, Source::Extracted(m))) => {
+                    new.keys.push(key);
+                    new.data.extend_from_slice(&m.data);
+                    out.data.extend_from_slice(&m.data);
+                }
+                Ok((_, Source::Cached(slot))) => {
+                    let Some(m) = cached.as_ref().and_then(|p| p.matrix(slot)) else {
+                        continue;
+                    };
+                    out.data.extend_from_slice(m);
                 }
                 Err(reason) => {
-                    let (i, c, _, _) = jobs[j];
                     out.failed.push((i, c, reason));
+                    continue;
                 }
             }
+            out.source.push(i);
+            out.copy.push(c);
         }
-        let n_extracted = new_by_job.len();
-        for (j, &(i, c, key, _)) in jobs.iter().enumerate() {
-            let m: Option<&[f32]> = match new_by_job.get(&j) {
-                Some(m) => Some(&m.data),
-                None => index
-                    .get(&key)
-                    .and_then(|&slot| cached.as_ref().and_then(|p| p.matrix(slot))),
-            };
-            if let Some(m) = m {
-                out.data.extend_from_slice(m);
-                out.source.push(i);
-                out.copy.push(c);
-            }
-        }
+        let n_extracted = new.keys.len();
 
         let mut cache_write_error = None;
-        if let Some(path) = &cache_path
-            && (n_extracted > 0 || cached.is_none())
-        {
-            // Union of the old entries and the new ones (other folds' copies stay valid).
+        if feature_cache.path.is_some() && (n_extracted > 0 || cached.is_none()) {
             let mut packed = cached.unwrap_or(PackedFeatures {
                 n_rows,
                 n_frames,
                 keys: Vec::new(),
                 data: Vec::new(),
             });
-            for (j, m) in &new_by_job {
-                packed.keys.push(jobs[*j].2);
-                packed.data.extend_from_slice(&m.data);
-            }
-            if let Err(e) = cache::write_packed(path, &config_hash, &packed) {
-                cache_write_error = Some(e.to_string());
-            }
+            packed.keys.extend(new.keys);
+            packed.data.extend(new.data);
+            cache_write_error = feature_cache.store(&packed);
         }
         out.report = BuildReport {
-            cache_file: cache_path,
+            cache_file: feature_cache.path,
             cache_status,
             n_from_cache: out.len() - n_extracted,
             n_extracted,

@@ -6,7 +6,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use ser_data::augment::{NoiseConfig, TimeStretchConfig};
+use ser_data::augment::{GainConfig, NoiseConfig, TimeStretchConfig};
 use ser_data::{
     AugmentConfig, BuildOptions, Corpus, CorpusOptions, Dataset, NormalizationMode, Normalizer,
     Protocol, SkipReason,
@@ -287,6 +287,59 @@ fn augmented_copies_come_from_training_side_and_are_cached() {
         )
         .expect("augment");
     assert!(none.is_empty());
+}
+
+#[test]
+fn a_no_op_augmentation_gives_the_plain_features() {
+    // Plain and augmented builds share one pipeline (decode, condition, extract, cache): a copy
+    // whose only augmentation never fires is the clip itself, from an empty cache and from a
+    // full one.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache_dir = dir.path().join("cache");
+    let dataset = Dataset::build(
+        corpus(dir.path()),
+        &common::small_features(),
+        &options(&cache_dir),
+    )
+    .expect("build");
+    let splits = dataset
+        .splits(&Protocol::SpeakerKFold {
+            k: 5,
+            val_speakers: 2,
+        })
+        .expect("splits");
+    let augment = AugmentConfig {
+        copies: 1,
+        gain: Some(GainConfig {
+            probability: 0.0,
+            ..GainConfig::default()
+        }),
+        ..AugmentConfig::default()
+    };
+    for n_extracted in [splits[0].train.len(), 0] {
+        let set = dataset
+            .augment_training(&splits[0], &augment, 7, &options(&cache_dir))
+            .expect("augment");
+        assert_eq!(set.report.n_extracted, n_extracted);
+        assert_eq!(set.len(), splits[0].train.len());
+        for (k, &i) in set.source.iter().enumerate() {
+            assert_eq!(
+                set.features(k).expect("copy"),
+                dataset.features(i).expect("clip"),
+                "copy {k} of clip {i}"
+            );
+        }
+    }
+    // The same with the cache off.
+    let uncached = BuildOptions {
+        cache_dir: None,
+        progress: false,
+    };
+    let set = dataset
+        .augment_training(&splits[0], &augment, 7, &uncached)
+        .expect("augment");
+    assert_eq!(set.report.cache_status, "disabled");
+    assert_eq!(set.features(0), dataset.features(set.source[0]).ok());
 }
 
 #[test]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::FeatureError;
 use crate::condition::FrontEndConfig;
+use crate::pitch::{C2_HZ, C7_HZ, PyinConfig};
 
 /// Number of rows of each Savitzky-Golay delta window (librosa's `delta(width=9)`).
 pub const DELTA_WIDTH: usize = 9;
@@ -45,6 +46,68 @@ pub struct FeatureConfig {
     /// features, and every run made before the front end existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub front_end: Option<FrontEndConfig>,
+    /// Opt-in pitch rows (pYIN, see [`PitchRowsConfig`]) after the 174 rows; `None` (every
+    /// preset, and every configuration saved before they existed) extracts no pitch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pitch: Option<PitchRowsConfig>,
+}
+
+/// Number of pitch rows when [`FeatureConfig::pitch`] is set.
+pub const N_PITCH_ROWS: usize = 4;
+
+/// The pitch rows: `librosa.pyin` (see [`crate::Pyin`]) on the feature grid (the
+/// configuration's sample rate and `hop_len`, centred frames with zero padding, so frame `t`
+/// of the pitch is frame `t` of the other rows), with librosa's defaults for everything but
+/// the range and the frame length below.
+///
+/// The rows, in order (see [`FeatureLayout::pitch`]):
+/// 0. log-F0: `12 * log2(f0 / 55 Hz)` semitones where the frame is voiced, 0 where it is
+///    unvoiced (no interpolation: with the default C2 floor a voiced value is >= 3, so 0 is
+///    never a pitch);
+/// 1. the voiced flag (1 voiced, 0 unvoiced);
+/// 2. the voiced probability (`voiced_prob`, in [0, 1]);
+/// 3. ΔF0: the log-F0 row's change from the previous frame, in semitones, where both frames
+///    are voiced, 0 elsewhere (and in the first frame).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PitchRowsConfig {
+    /// Lowest f0 in Hz (`fmin`), C2 by default.
+    pub fmin_hz: f64,
+    /// Highest f0 in Hz (`fmax`), C7 by default (librosa's recommended range).
+    pub fmax_hz: f64,
+    /// pYIN frame length in samples (`frame_length`), even so that the frames fall on the
+    /// feature grid.
+    pub frame_length: usize,
+}
+
+impl PitchRowsConfig {
+    /// The defaults at `sample_rate_hz`: C2..C7 and the largest power of two not above
+    /// librosa's default duration (2048 samples at 22 050 Hz, 92.9 ms): 2048 at 22.05 kHz,
+    /// 1024 at 16 kHz.
+    pub fn for_rate(sample_rate_hz: u32) -> Self {
+        let samples = (2048.0 * f64::from(sample_rate_hz) / 22_050.0).round() as usize;
+        let frame_length = if samples.is_power_of_two() {
+            samples
+        } else {
+            samples.next_power_of_two() / 2
+        };
+        Self {
+            fmin_hz: C2_HZ,
+            fmax_hz: C7_HZ,
+            frame_length: frame_length.max(4),
+        }
+    }
+
+    /// The pYIN parameters on the grid of `features`.
+    pub fn pyin_config(&self, features: &FeatureConfig) -> PyinConfig {
+        PyinConfig {
+            fmin_hz: self.fmin_hz,
+            fmax_hz: self.fmax_hz,
+            frame_length: self.frame_length,
+            hop_length: features.hop_len,
+            ..PyinConfig::new(features.sample_rate_hz)
+        }
+    }
 }
 
 /// Chroma bins (`chroma_stft(n_chroma=12)`).
@@ -69,6 +132,7 @@ impl FeatureConfig {
             fmax_hz: None,
             n_frames: 128,
             front_end: None,
+            pitch: None,
         }
     }
 
@@ -106,6 +170,7 @@ impl FeatureConfig {
             fmax_hz: None,
             n_frames: 300,
             front_end: None,
+            pitch: None,
         }
     }
 
@@ -142,6 +207,42 @@ impl FeatureConfig {
             .find(|name| Self::preset(name).is_ok_and(|p| p == *self))
     }
 
+    /// This configuration with pitch rows ([`PitchRowsConfig::for_rate`] at its rate) when it
+    /// has none; unchanged otherwise.
+    pub fn with_pitch(self) -> Self {
+        if self.pitch.is_some() {
+            return self;
+        }
+        let pitch = PitchRowsConfig::for_rate(self.sample_rate_hz);
+        Self {
+            pitch: Some(pitch),
+            ..self
+        }
+    }
+
+    /// The configuration a model of `set` needs: [`FeatureConfig::with_pitch`] for the sets
+    /// with pitch rows ([`FeatureSet::needs_pitch`]), unchanged for the others, so that
+    /// every run without pitch keeps its configuration, caches and features.
+    pub fn for_feature_set(self, set: FeatureSet) -> Self {
+        if set.needs_pitch() {
+            self.with_pitch()
+        } else {
+            self
+        }
+    }
+
+    /// Checks that the matrix of this configuration has the rows of `set`.
+    pub fn check_feature_set(&self, set: FeatureSet) -> Result<(), FeatureError> {
+        if set.needs_pitch() && self.pitch.is_none() {
+            return Err(FeatureError::InvalidConfig {
+                field: "pitch",
+                value: "None".to_owned(),
+                reason: "the feature set has pitch rows: use FeatureConfig::for_feature_set",
+            });
+        }
+        Ok(())
+    }
+
     /// The band edge of the front end, `None` without one.
     pub fn band_hz(&self) -> Option<u32> {
         self.front_end.as_ref().map(|f| f.band_hz)
@@ -154,7 +255,7 @@ impl FeatureConfig {
 
     /// Rows of the feature matrix and where each block sits.
     pub fn layout(&self) -> FeatureLayout {
-        FeatureLayout::new(self.n_mfcc, self.n_mels)
+        FeatureLayout::new(self.n_mfcc, self.n_mels, self.pitch.is_some())
     }
 
     /// Number of FFT bins (`1 + n_fft / 2`).
@@ -231,6 +332,16 @@ impl FeatureConfig {
         if let Some(front) = &self.front_end {
             front.validate()?;
         }
+        if let Some(pitch) = &self.pitch {
+            if !pitch.frame_length.is_multiple_of(2) {
+                return Err(bad(
+                    "pitch.frame_length",
+                    pitch.frame_length,
+                    "must be even (centred frames on the feature grid)",
+                ));
+            }
+            pitch.pyin_config(self).validate()?;
+        }
         Ok(())
     }
 }
@@ -259,12 +370,15 @@ pub struct FeatureLayout {
     pub zcr: usize,
     /// The RMS row.
     pub rms: usize,
-    /// Total rows (174 for 40 MFCC and 40 mel bands).
+    /// The pitch rows ([`PitchRowsConfig`]: log-F0, voiced flag, voiced probability, ΔF0)
+    /// after the RMS row; empty (at `n_rows`) without pitch.
+    pub pitch: Range<usize>,
+    /// Total rows (174 for 40 MFCC and 40 mel bands, 178 with pitch).
     pub n_rows: usize,
 }
 
 impl FeatureLayout {
-    fn new(n_mfcc: usize, n_mels: usize) -> Self {
+    fn new(n_mfcc: usize, n_mels: usize, pitch: bool) -> Self {
         let mfcc = 0..n_mfcc;
         let delta = mfcc.end..mfcc.end + n_mfcc;
         let delta2 = delta.end..delta.end + n_mfcc;
@@ -272,6 +386,7 @@ impl FeatureLayout {
         let chroma = mel_db.end..mel_db.end + N_CHROMA;
         let zcr = chroma.end;
         let rms = zcr + 1;
+        let pitch = rms + 1..rms + 1 + if pitch { N_PITCH_ROWS } else { 0 };
         Self {
             mfcc,
             delta,
@@ -280,17 +395,23 @@ impl FeatureLayout {
             chroma,
             zcr,
             rms,
-            n_rows: rms + 1,
+            n_rows: pitch.end,
+            pitch,
         }
     }
 
-    /// The row indices of a [`FeatureSet`].
+    /// The row indices of a [`FeatureSet`]. A set with pitch rows on a layout without them
+    /// ([`FeatureConfig::check_feature_set`] refuses that) gets only its other rows.
     pub fn rows(&self, set: FeatureSet) -> Vec<usize> {
+        let base = 0..self.rms + 1;
         match set {
-            FeatureSet::Full => (0..self.n_rows).collect(),
+            FeatureSet::Full => base.collect(),
             FeatureSet::Mfcc => self.mfcc.clone().collect(),
             FeatureSet::MfccDeltas => (self.mfcc.start..self.delta2.end).collect(),
             FeatureSet::MelDb => self.mel_db.clone().collect(),
+            FeatureSet::FullPitch => base.chain(self.pitch.clone()).collect(),
+            FeatureSet::MfccPitch => self.mfcc.clone().chain(self.pitch.clone()).collect(),
+            FeatureSet::Pitch => self.pitch.clone().collect(),
         }
     }
 }
@@ -299,7 +420,8 @@ impl FeatureLayout {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum FeatureSet {
-    /// All rows (174 with the presets): what the original's CNN+LSTM used.
+    /// The 174 rows of the stack (without the opt-in pitch rows): what the original's
+    /// CNN+LSTM used.
     #[default]
     Full,
     /// The MFCC rows only (40): what the original's RNN, LSTM, GRU, CNN and classical models used.
@@ -308,15 +430,24 @@ pub enum FeatureSet {
     MfccDeltas,
     /// The mel-dB rows only (40).
     MelDb,
+    /// The 174 rows and the 4 pitch rows (178); needs [`FeatureConfig::pitch`].
+    FullPitch,
+    /// The MFCC rows and the 4 pitch rows (44); needs [`FeatureConfig::pitch`].
+    MfccPitch,
+    /// The 4 pitch rows only; needs [`FeatureConfig::pitch`].
+    Pitch,
 }
 
 impl FeatureSet {
     /// All sets, for help texts.
-    pub const ALL: [FeatureSet; 4] = [
+    pub const ALL: [FeatureSet; 7] = [
         FeatureSet::Full,
         FeatureSet::Mfcc,
         FeatureSet::MfccDeltas,
         FeatureSet::MelDb,
+        FeatureSet::FullPitch,
+        FeatureSet::MfccPitch,
+        FeatureSet::Pitch,
     ];
 
     /// The name used on the command line and in saved configs.
@@ -326,7 +457,19 @@ impl FeatureSet {
             FeatureSet::Mfcc => "mfcc",
             FeatureSet::MfccDeltas => "mfcc-deltas",
             FeatureSet::MelDb => "mel-db",
+            FeatureSet::FullPitch => "full-pitch",
+            FeatureSet::MfccPitch => "mfcc-pitch",
+            FeatureSet::Pitch => "pitch",
         }
+    }
+
+    /// Whether the set has pitch rows, which only a configuration with
+    /// [`FeatureConfig::pitch`] extracts (see [`FeatureConfig::for_feature_set`]).
+    pub fn needs_pitch(self) -> bool {
+        matches!(
+            self,
+            FeatureSet::FullPitch | FeatureSet::MfccPitch | FeatureSet::Pitch
+        )
     }
 }
 
@@ -439,10 +582,58 @@ mod tests {
     }
 
     #[test]
+    fn pitch_rows_are_opt_in() {
+        for name in FeatureConfig::PRESETS {
+            let cfg = FeatureConfig::preset(name).unwrap();
+            assert_eq!(cfg.pitch, None);
+            assert!(!serde_json::to_string(&cfg).unwrap().contains("pitch"));
+            for set in [
+                FeatureSet::Full,
+                FeatureSet::Mfcc,
+                FeatureSet::MfccDeltas,
+                FeatureSet::MelDb,
+            ] {
+                assert_eq!(cfg.clone().for_feature_set(set), cfg);
+                cfg.check_feature_set(set).unwrap();
+            }
+            assert!(cfg.check_feature_set(FeatureSet::Pitch).is_err());
+            let with = cfg.clone().for_feature_set(FeatureSet::FullPitch);
+            with.validate().unwrap();
+            with.check_feature_set(FeatureSet::Pitch).unwrap();
+            let l = with.layout();
+            assert_eq!((l.n_rows, l.pitch.clone()), (178, 174..178));
+            assert_eq!(
+                l.rows(FeatureSet::Full),
+                cfg.layout().rows(FeatureSet::Full)
+            );
+            assert_eq!(l.rows(FeatureSet::FullPitch).len(), 178);
+            assert_eq!(l.rows(FeatureSet::MfccPitch).len(), 44);
+            assert_eq!(l.rows(FeatureSet::Pitch), vec![174, 175, 176, 177]);
+            assert_eq!(with.preset_name(), None);
+            let json = serde_json::to_string(&with).unwrap();
+            assert_eq!(serde_json::from_str::<FeatureConfig>(&json).unwrap(), with);
+        }
+        assert_eq!(PitchRowsConfig::for_rate(22_050).frame_length, 2048);
+        assert_eq!(PitchRowsConfig::for_rate(16_000).frame_length, 1024);
+        assert_eq!(PitchRowsConfig::for_rate(44_100).frame_length, 4096);
+        let mut odd = FeatureConfig::seed().with_pitch();
+        odd.pitch.as_mut().unwrap().frame_length = 2047;
+        assert!(odd.validate().is_err());
+    }
+
+    #[test]
     fn feature_set_names_round_trip() {
         for set in FeatureSet::ALL {
             assert_eq!(set.name().parse::<FeatureSet>().unwrap(), set);
         }
         assert!("x".parse::<FeatureSet>().is_err());
+        for (name, set) in [
+            ("full-pitch", FeatureSet::FullPitch),
+            ("mfcc-pitch", FeatureSet::MfccPitch),
+            ("pitch", FeatureSet::Pitch),
+        ] {
+            assert_eq!(name.parse::<FeatureSet>().unwrap(), set);
+            assert_eq!(serde_json::to_string(&set).unwrap(), format!("\"{name}\""));
+        }
     }
 }

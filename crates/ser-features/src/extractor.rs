@@ -6,6 +6,7 @@ use crate::config::{DELTA_WIDTH, FeatureConfig, N_CHROMA};
 use crate::delta::SavGol;
 use crate::frame::{rms, zero_crossing_rate};
 use crate::mel::{DctII, MelFilterbank, power_to_db_in_place};
+use crate::pitch::Pyin;
 use crate::stft::StftPlan;
 use crate::{FeatureError, FeatureMatrix};
 
@@ -21,7 +22,9 @@ const TOP_DB: f32 = 80.0;
 /// # Shapes
 /// Input: `n_samples` mono samples at `config.sample_rate_hz`, `n_samples >= config.min_samples()`.
 /// Output: `n_rows x n_frames` (174 x `config.n_frames` with the presets), rows in the order of
-/// [`crate::FeatureLayout`]: 40 MFCC, 40 delta, 40 delta-delta, 40 mel dB, 12 chroma, ZCR, RMS.
+/// [`crate::FeatureLayout`]: 40 MFCC, 40 delta, 40 delta-delta, 40 mel dB, 12 chroma, ZCR, RMS,
+/// then, when the configuration has [`FeatureConfig::pitch`], the 4 pitch rows
+/// ([`crate::PitchRowsConfig`]).
 #[derive(Debug, Clone)]
 pub struct FeatureExtractor {
     config: FeatureConfig,
@@ -40,6 +43,8 @@ pub struct FeatureExtractor {
     level: Option<(Vad, f64)>,
     /// The levelled copy of the input.
     levelled: Vec<f32>,
+    /// The pYIN estimator of the opt-in pitch rows.
+    pitch: Option<Pyin>,
 }
 
 impl FeatureExtractor {
@@ -55,9 +60,14 @@ impl FeatureExtractor {
                 .transpose()?,
             None => None,
         };
+        let pitch = match &config.pitch {
+            Some(p) => Some(Pyin::new(&p.pyin_config(config))?),
+            None => None,
+        };
         Ok(Self {
             level,
             levelled: Vec::new(),
+            pitch,
             stft: StftPlan::new(config.n_fft, config.win_len, config.hop_len),
             mfcc_mel: MelFilterbank::new(
                 sr,
@@ -214,6 +224,18 @@ impl FeatureExtractor {
             cfg.hop_len,
             &mut m.data[layout.rms * n_frames..][..n_frames],
         );
+
+        if let Some(pyin) = self.pitch.as_mut() {
+            // The Viterbi path of a frame depends on every later frame, so pYIN always sees
+            // the whole signal; the kept frames are then its first n_frames.
+            let track = pyin.track(samples)?;
+            debug_assert_eq!(track.len(), n_all);
+            write_pitch_rows(
+                &track,
+                &mut m.data[layout.pitch.start * n_frames..][..layout.pitch.len() * n_frames],
+                n_frames,
+            );
+        }
         Ok(m)
     }
 
@@ -251,6 +273,30 @@ impl FeatureExtractor {
             });
         }
         Ok(())
+    }
+}
+
+/// The pitch rows of [`crate::PitchRowsConfig`] (log-F0 in semitones re 55 Hz or 0, voiced
+/// flag, voiced probability, ΔF0 between voiced frames) of the first `n_frames` frames of
+/// `track` into `dst` (4 rows of `n_frames`).
+fn write_pitch_rows(track: &crate::PitchTrack, dst: &mut [f32], n_frames: usize) {
+    let (semitones, rest) = dst.split_at_mut(n_frames);
+    let (voiced, rest) = rest.split_at_mut(n_frames);
+    let (prob, delta) = rest.split_at_mut(n_frames);
+    for t in 0..n_frames {
+        let is_voiced = track.voiced[t];
+        semitones[t] = if is_voiced {
+            (12.0 * (f64::from(track.f0_hz[t]) / 55.0).log2()) as f32
+        } else {
+            0.0
+        };
+        voiced[t] = if is_voiced { 1.0 } else { 0.0 };
+        prob[t] = track.voiced_prob[t];
+        delta[t] = if t > 0 && is_voiced && track.voiced[t - 1] {
+            semitones[t] - semitones[t - 1]
+        } else {
+            0.0
+        };
     }
 }
 

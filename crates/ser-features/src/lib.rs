@@ -51,7 +51,9 @@ pub use chroma::{Chroma, chroma_filterbank};
 pub use condition::{
     Activity, DEFAULT_BAND_HZ, DEFAULT_LEVEL_DBFS, FrontEndConfig, Vad, VadConfig, level_gain,
 };
-pub use config::{DELTA_WIDTH, FeatureConfig, FeatureLayout, FeatureSet, N_CHROMA};
+pub use config::{
+    DELTA_WIDTH, FeatureConfig, FeatureLayout, FeatureSet, N_CHROMA, N_PITCH_ROWS, PitchRowsConfig,
+};
 pub use delta::SavGol;
 pub use error::FeatureError;
 pub use extractor::FeatureExtractor;

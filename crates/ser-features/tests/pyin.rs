@@ -127,3 +127,68 @@ fn pyin_matches_librosa() {
     );
     assert!(failures.is_empty(), "cases off librosa: {failures:?}");
 }
+
+/// The opt-in pitch rows of the extractor are librosa's pYIN on the feature grid; the other
+/// rows are bit for bit those of the configuration without pitch, and the fixed-size output
+/// is the full one cropped.
+#[test]
+fn pitch_rows_are_librosa_pyin_on_the_feature_grid() {
+    use ser_features::{FeatureConfig, FeatureExtractor, FeatureSet};
+    let dir = golden_dir();
+    for (preset, signal) in [
+        ("seed", "seed__espeak"),
+        ("speech16k", "speech16k__speechlike"),
+    ] {
+        let path = dir.join(format!("{signal}.signal.f32"));
+        let expected_path = dir.join(format!("pyin__{signal}.pyin.f32"));
+        if !path.exists() || !expected_path.exists() {
+            eprintln!("{signal}: no fixture (espeak-ng was missing when they were made)");
+            continue;
+        }
+        let samples = read_f32(&path);
+        let plain = FeatureConfig::preset(preset).unwrap();
+        let config = plain.clone().for_feature_set(FeatureSet::FullPitch);
+        let mut with = FeatureExtractor::new(&config).unwrap();
+        let full = with.extract_all_frames(&samples).unwrap();
+        let base = FeatureExtractor::new(&plain)
+            .unwrap()
+            .extract_all_frames(&samples)
+            .unwrap();
+        assert_eq!((full.n_rows, base.n_rows), (178, 174));
+        assert_eq!(
+            &full.data[..174 * full.n_frames],
+            &base.data[..],
+            "{signal}"
+        );
+
+        let n = full.n_frames;
+        let expected = read_f32(&expected_path);
+        assert_eq!(expected.len(), 3 * n, "{signal}: frames");
+        let pitch = config.layout().pitch;
+        let rows: Vec<&[f32]> = pitch.clone().map(|r| full.row(r)).collect();
+        for t in 0..n {
+            let (f0, voiced, prob) = (expected[t], expected[n + t], expected[2 * n + t]);
+            assert_eq!(rows[1][t], voiced, "{signal} frame {t}: voiced");
+            assert!(
+                (rows[2][t] - prob).abs() <= 1e-6,
+                "{signal} frame {t}: prob"
+            );
+            if voiced == 1.0 {
+                let st = 12.0 * (f64::from(f0) / 55.0).log2();
+                assert!(
+                    (f64::from(rows[0][t]) - st).abs() < 1e-4,
+                    "{signal} frame {t}"
+                );
+            } else {
+                assert_eq!((rows[0][t], rows[3][t]), (0.0, 0.0), "{signal} frame {t}");
+            }
+            if t > 0 && voiced == 1.0 && expected[n + t - 1] == 1.0 {
+                assert_eq!(rows[3][t], rows[0][t] - rows[0][t - 1]);
+            }
+        }
+        let fixed = with.extract(&samples).unwrap();
+        assert_eq!(fixed, full.clone().fit_frames(config.n_frames), "{signal}");
+        let set = config.layout().rows(FeatureSet::Pitch);
+        assert_eq!(full.select_rows(&set).n_rows, 4);
+    }
+}

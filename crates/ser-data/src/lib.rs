@@ -24,6 +24,7 @@
 //! ```
 
 pub mod augment;
+pub mod bandwidth;
 pub mod cache;
 pub mod conditions;
 pub mod corpus;

@@ -22,6 +22,9 @@
 //!
 //! One STFT feeds the MFCC, mel and chroma stages (librosa computes it three times).
 //!
+//! Opt-in pitch rows ([`FeatureConfig::pitch`], the feature sets `full-pitch`, `mfcc-pitch`,
+//! `pitch`) add log-F0, voicing and ΔF0 by pYIN ([`Pyin`], equal to `librosa.pyin`).
+//!
 //! The crate does no I/O and does not depend on any deep-learning framework: it takes samples
 //! at the analysis rate (see `ser-audio` for decoding and resampling) and returns a matrix.
 //!

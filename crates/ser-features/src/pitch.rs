@@ -33,9 +33,14 @@
 //! than minus infinity, are handled exactly by prefix and suffix maxima, with librosa's
 //! tie-breaking (the first state of the highest score), so the decoded path is librosa's.
 //!
-//! Numerics: the whole computation is in f64. It equals `librosa.pyin(y.astype(np.float64))`
-//! (on f32 input librosa keeps the difference function in float32, which moves trough heights
-//! by about 1e-6 relative and can flip a threshold comparison; see `tests/pyin.rs`).
+//! Numerics: the whole computation is in f64, as `librosa.pyin(y.astype(np.float64))`, which
+//! the golden fixtures are made with (`tests/pyin.rs`: identical voicing, f0 bins and voiced
+//! probabilities on every frame). On f32 input librosa keeps the difference function in
+//! float32; on the same fixtures that moves voiced probabilities by at most 3e-8 and no flag
+//! or bin, though it could flip a threshold comparison of a trough within ~1e-6 of one.
+//!
+//! Speed (`examples/pyin_speed.rs`, one thread): about 14 ms per second of 22.05 kHz audio
+//! with librosa's defaults, against 138 ms for `librosa.pyin` (numba) on the same machine.
 
 use std::sync::Arc;
 

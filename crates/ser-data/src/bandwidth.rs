@@ -18,8 +18,11 @@
 //!   off by about 12 dB per octave above 1 kHz and keeps far more than that above 8 kHz, while
 //!   an anti-aliasing or telephone filter leaves 70 dB and more less.
 //!
-//! A corpus's band is the median of the edges of a fixed, evenly spread sample of its files
-//! ([`measure_corpus_band`]), so that a few quiet or odd recordings do not move it.
+//! A corpus's band is the 90th percentile of the edges of a fixed, evenly spread sample of its
+//! files ([`measure_corpus_band`]): the band nearly all of its files fit in. Quiet recordings,
+//! whose faint top band falls under the threshold, lower a file's edge and are ignored that way;
+//! files whose content legitimately differs in extent (a high voice, a scream) widen it, so
+//! that the band is narrowed only when nearly every file is narrow.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -151,14 +154,14 @@ impl BandMeter {
 pub struct CorpusBand {
     /// The corpus.
     pub corpus: CorpusKind,
-    /// Median band edge of the measured files, Hz.
+    /// Band edge of the measured files (90th percentile, nearest rank), Hz.
     pub edge_hz: f64,
     /// Files measured (decoded, not silent).
     pub files: usize,
 }
 
 /// The band of each corpus of `corpus` (one entry per [`CorpusKind`] it holds, in that
-/// order): the median edge of up to [`FILES_PER_CORPUS`] files evenly spread over its
+/// order): the 90th percentile (nearest rank) of the edges of up to [`FILES_PER_CORPUS`] files evenly spread over its
 /// utterances. Files that cannot be read or decoded, or are silent, are passed over (the
 /// feature extraction reports them); a corpus none of whose sampled files could be measured
 /// has no entry.
@@ -184,12 +187,9 @@ pub fn measure_corpus_band(corpus: &Corpus) -> Vec<CorpusBand> {
             continue;
         }
         edges.sort_by(f64::total_cmp);
-        let mid = edges.len() / 2;
-        let edge_hz = if edges.len() % 2 == 1 {
-            edges[mid]
-        } else {
-            0.5 * (edges[mid - 1] + edges[mid])
-        };
+        // Nearest rank: the smallest edge at least 90% of the files lie within.
+        let rank = (edges.len() * 9).div_ceil(10).max(1);
+        let edge_hz = edges[rank - 1];
         out.push(CorpusBand {
             corpus: kind,
             edge_hz,

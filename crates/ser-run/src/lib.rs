@@ -84,6 +84,12 @@ pub struct RunInfo {
     /// Seconds spent fitting, for models that keep no per-epoch history (classical ones).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_time_s: Option<f64>,
+    /// The band each training corpus was measured to occupy
+    /// ([`ser_data::bandwidth::measure_corpus_band`]), from which the front end's band in
+    /// `feature_config` was chosen; empty for runs without a front end, with `--band-hz`, or
+    /// made before the measurement existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub measured_band: Vec<ser_data::bandwidth::CorpusBand>,
 }
 
 impl RunInfo {
@@ -113,6 +119,14 @@ impl RunInfo {
                 ),
             ));
         }
+        info.feature_config
+            .check_feature_set(info.feature_set)
+            .map_err(|e| {
+                RunError::broken(
+                    &path,
+                    format!("feature set {} without its rows: {e}", info.feature_set),
+                )
+            })?;
         Ok(info)
     }
 
@@ -743,6 +757,7 @@ mod tests {
             command: "ser-train".to_owned(),
             augment: None,
             training_time_s: None,
+            measured_band: Vec::new(),
         }
     }
 

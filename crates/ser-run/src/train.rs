@@ -289,7 +289,34 @@ impl TrainSpec {
                 .validate()
                 .with_context(|| format!("--frames {frames}"))?;
         }
-        Ok(config)
+        // Pitch rows (full-pitch, mfcc-pitch, pitch) are extracted only when asked for.
+        Ok(config.for_feature_set(self.features))
+    }
+
+    /// The band of the training audio: without `--band-hz`, a front end's band is narrowed to
+    /// that of the narrowest training corpus when one clearly occupies less than the preset's
+    /// band (a telephone corpus, say; see [`ser_data::bandwidth::training_band_hz`]), so that
+    /// inputs reach the model as its training audio did. Returns the measurements (empty when
+    /// nothing was measured: no front end, or `--band-hz` given). The test corpus of a
+    /// cross-corpus protocol is not training audio and is not measured.
+    pub fn measure_band(
+        &self,
+        corpus: &Corpus,
+        protocol: &Protocol,
+        config: &mut FeatureConfig,
+    ) -> Vec<ser_data::bandwidth::CorpusBand> {
+        if self.band_hz.is_some() {
+            return Vec::new();
+        }
+        let Some(front) = config.front_end.as_mut() else {
+            return Vec::new();
+        };
+        let mut measured = ser_data::bandwidth::measure_corpus_band(corpus);
+        if let Protocol::CrossCorpus { test, .. } = protocol {
+            measured.retain(|b| b.corpus != *test);
+        }
+        front.band_hz = ser_data::bandwidth::training_band_hz(front.band_hz, &measured);
+        measured
     }
 
     /// Checks every combination that cannot work, before any expensive step. Returns the
@@ -531,7 +558,7 @@ pub fn train(spec: &TrainSpec, options: &TrainOptions) -> Result<TrainOutcome> {
         eprintln!("WARNING: {warning}");
     }
     let device = ser_trainer::parse_device(&spec.device).context("--device")?;
-    let feature_config = spec.feature_config()?;
+    let mut feature_config = spec.feature_config()?;
     let splits = protocol.splits(&corpus)?;
     let folds: Vec<usize> = match spec.fold {
         None => (0..splits.len()).collect(),
@@ -575,6 +602,19 @@ pub fn train(spec: &TrainSpec, options: &TrainOptions) -> Result<TrainOutcome> {
         }
     }
 
+    // Measured once every cheap check has passed.
+    let measured_band = spec.measure_band(&corpus, &protocol, &mut feature_config);
+    if options.progress && !measured_band.is_empty() {
+        let each: Vec<String> = measured_band
+            .iter()
+            .map(|b| format!("{} {:.0} Hz ({} files)", b.corpus, b.edge_hz, b.files))
+            .collect();
+        eprintln!(
+            "band: measured {}; front end limits every input to {} Hz",
+            each.join(", "),
+            feature_config.band_hz().unwrap_or_default()
+        );
+    }
     let build = BuildOptions {
         cache_dir: spec.cache_dir.clone(),
         progress: options.progress,
@@ -620,6 +660,7 @@ pub fn train(spec: &TrainSpec, options: &TrainOptions) -> Result<TrainOutcome> {
             &options.command,
         );
         info.augment = spec.augment.clone();
+        info.measured_band = measured_band.clone();
         if spec.resume && dir.join(RUN_INFO_FILE).exists() {
             RunInfo::load(dir)?.check_resumable(&info, dir)?;
         }
@@ -730,6 +771,7 @@ fn run_info(
         command: command.to_owned(),
         augment: None,
         training_time_s: None,
+        measured_band: Vec::new(),
     }
 }
 

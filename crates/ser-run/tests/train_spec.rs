@@ -96,6 +96,76 @@ fn a_fold_trains_from_a_spec_and_its_evaluation_reuses_the_dataset() {
 }
 
 #[test]
+fn the_front_end_band_is_measured_from_the_training_audio() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, cache) = (tmp.path().join("corpus"), tmp.path().join("cache"));
+    write_corpus(&data);
+    // The robust preset's band is 8 kHz; these tones stop below 1 kHz, so the run takes the
+    // band its training audio had, and records the measurement.
+    let robust = TrainSpec {
+        preset: "robust".to_owned(),
+        ..spec(&data, &tmp.path().join("measured"), &cache)
+    };
+    train(&robust, &TrainOptions::default()).unwrap();
+    let info = ser_run::RunInfo::load(&tmp.path().join("measured").join("fold-2")).unwrap();
+    assert_eq!(info.measured_band.len(), 1);
+    assert_eq!(info.measured_band[0].files, 32);
+    let band = info.feature_config.band_hz().unwrap();
+    assert!(band < 1_000, "{band}");
+    assert_eq!(
+        band,
+        ser_data::bandwidth::training_band_hz(8_000, &info.measured_band)
+    );
+    // --band-hz is taken as given and nothing is measured.
+    let given = TrainSpec {
+        band_hz: Some(8_000),
+        ..robust.clone()
+    };
+    let given = TrainSpec {
+        out: Some(tmp.path().join("given")),
+        ..given
+    };
+    train(&given, &TrainOptions::default()).unwrap();
+    let info = ser_run::RunInfo::load(&tmp.path().join("given").join("fold-2")).unwrap();
+    assert!(info.measured_band.is_empty());
+    assert_eq!(info.feature_config.band_hz(), Some(8_000));
+}
+
+#[test]
+fn pitch_rows_are_extracted_when_the_feature_set_asks_for_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, cache) = (tmp.path().join("corpus"), tmp.path().join("cache"));
+    write_corpus(&data);
+    let pitched = TrainSpec {
+        features: "full-pitch".parse().unwrap(),
+        ..spec(&data, &tmp.path().join("pitch"), &cache)
+    };
+    train(&pitched, &TrainOptions::default()).unwrap();
+    let dir = tmp.path().join("pitch").join("fold-2");
+    let info = ser_run::RunInfo::load(&dir).unwrap();
+    assert!(info.feature_config.pitch.is_some());
+    assert_eq!(info.rows().len(), 178);
+    let probabilities = Model::load(&dir)
+        .unwrap()
+        .predict_samples(&tone(5, 0.25))
+        .unwrap();
+    assert_eq!(probabilities.len(), 8);
+
+    // A run description that names pitch rows its extraction lacks is refused on loading.
+    let path = dir.join(ser_run::RUN_INFO_FILE);
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    json["feature_config"]
+        .as_object_mut()
+        .unwrap()
+        .remove("pitch");
+    std::fs::write(&path, json.to_string()).unwrap();
+    let e = ser_run::RunInfo::load(&dir).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BrokenModel, "{e}");
+    assert!(e.to_string().contains("full-pitch"), "{e}");
+}
+
+#[test]
 fn errors_say_whose_fault_they_are() {
     let tmp = tempfile::tempdir().unwrap();
     let missing = Model::load(&tmp.path().join("nothing")).unwrap_err();

@@ -67,7 +67,9 @@ pub struct Args {
     /// (e.g. 256 = 5.9 s with seed) pools each whole utterance.
     #[arg(long, value_name = "N")]
     pub frames: Option<usize>,
-    /// Rows the model sees: full (174), mfcc (40), mfcc-deltas (120), mel-db (40).
+    /// Rows the model sees: full (174), mfcc (40), mfcc-deltas (120), mel-db (40), or with
+    /// pitch by pYIN (log-F0 re 55 Hz, voiced flag, voicing probability, ΔF0): full-pitch
+    /// (178), mfcc-pitch (44), pitch (4).
     #[arg(long, default_value = "full")]
     pub features: FeatureSet,
     /// Utterance statistics a classical model (svm, rf, knn, mlp) reads: mean (the original's, with

@@ -134,7 +134,7 @@ mod tests {
         assert_eq!(parsed(&["test"])?, "Test");
         assert_eq!(
             parsed(&["results"])?,
-            r#"Results(Args { data: "../shared/data/ravdess-16k", deep: false, only: None, dry_run: false })"#
+            r#"Results(Args { data: "../shared/data/ravdess-16k", deep: false, only: None, table_only: false, dry_run: false })"#
         );
         assert_eq!(
             parsed(&["cross-corpus", "--only", "a,b", "--table-only"])?,

@@ -6,8 +6,11 @@
 //! `--deep` or `--only`), evaluates the rows marked `robustness` with `ser-eval --robustness`,
 //! builds the ensembles of the file from finished rows with `ser-eval --ensemble`, publishes
 //! each finished row's aggregate into `results/models/<name>/` and writes
-//! `results/comparison.{md,csv,png,svg}` with `ser-eval --compare`. `--only` an ensemble trains
-//! its missing members first; `--dry-run` prints the commands instead.
+//! `results/comparison.{md,csv,png,svg}` with `ser-eval --compare`. A row not finished here (a
+//! deep row without `--deep`, an ensemble of such rows) keeps its published figures in the
+//! table: `results/models/<name>/metrics.json` is compared in place of its run, and the run
+//! prints so. `--only` an ensemble trains its missing members first; `--table-only` trains
+//! nothing and writes the table; `--dry-run` prints the commands instead.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -28,10 +31,17 @@ pub struct Args {
     /// One row or ensemble (an ensemble with its members); no comparison table.
     #[arg(long, value_name = "NAME")]
     only: Option<String>,
+    /// Train nothing: write the comparison from the rows finished in results/runs and the
+    /// published figures of the others.
+    #[arg(long, conflicts_with_all = ["only", "deep"])]
+    table_only: bool,
     /// Print the commands (and `# ` the other changes) instead of running them.
     #[arg(long)]
     dry_run: bool,
 }
+
+/// Where a row's published aggregate lies.
+const PUBLISHED: &str = "results/models";
 
 const RUNS: &str = "results/runs/comparison";
 
@@ -94,7 +104,10 @@ fn run(runner: &Runner, args: &Args) -> Result<()> {
         }
         let run_dir = runs.join(&row.name);
         let aggregate = run_dir.join("metrics.json");
-        if !runner.is_file(&aggregate) && (deep || !row.deep || !only.is_empty()) {
+        if !runner.is_file(&aggregate)
+            && !args.table_only
+            && (deep || !row.deep || !only.is_empty())
+        {
             let out = path_arg(&run_dir);
             let mut flags = vec!["--data", data, "--fold", "all", "--out", out.as_str()];
             flags.extend(row.flags.iter().map(String::as_str));
@@ -110,12 +123,14 @@ fn run(runner: &Runner, args: &Args) -> Result<()> {
             runner.run(&bin("ser-train"), &flags, std::slice::from_ref(&aggregate))?;
         }
         if runner.is_file(&aggregate) {
-            robustness(&row.name, &run_dir)?;
+            if !args.table_only {
+                robustness(&row.name, &run_dir)?;
+            }
             let command = format!("ser-train --data DIR --fold all {}", row.flags.join(" "));
             publish(runner, &row.name, &command, &run_dir)?;
             finished.push(run_dir);
         } else {
-            eprintln!("{}: not trained (deep rows need --deep)", row.name);
+            keep_published(runner, &row.name, "not trained here", &mut finished);
         }
     }
     for ensemble in &ensembles {
@@ -135,23 +150,26 @@ fn run(runner: &Runner, args: &Args) -> Result<()> {
             .filter(|(_, dir)| !runner.is_file(&Path::new(dir).join("metrics.json")))
             .map(|(name, _)| name.as_str())
             .collect();
-        if !missing.is_empty() {
-            eprintln!(
-                "{}: not built (members not trained: {})",
-                ensemble.name,
-                missing.join(", ")
-            );
+        let aggregate = run_dir.join("metrics.json");
+        if !missing.is_empty() && !runner.is_file(&aggregate) {
+            let why = format!("members not trained here: {}", missing.join(", "));
+            keep_published(runner, &ensemble.name, &why, &mut finished);
             continue;
         }
-        let aggregate = run_dir.join("metrics.json");
-        if !runner.is_file(&aggregate) {
+        if !runner.is_file(&aggregate) && !args.table_only {
             let out = path_arg(&run_dir);
             let mut flags: Vec<&str> = vec!["--ensemble"];
             flags.extend(members.iter().map(String::as_str));
             flags.extend(["--out", out.as_str()]);
             runner.run(&bin("ser-eval"), &flags, std::slice::from_ref(&aggregate))?;
         }
-        robustness(&ensemble.name, &run_dir)?;
+        if !runner.is_file(&aggregate) {
+            keep_published(runner, &ensemble.name, "not built here", &mut finished);
+            continue;
+        }
+        if !args.table_only {
+            robustness(&ensemble.name, &run_dir)?;
+        }
         let command = format!(
             "ser-eval --ensemble {} --out DIR (the member rows' run folders)",
             ensemble.members.join(" ")
@@ -167,6 +185,18 @@ fn run(runner: &Runner, args: &Args) -> Result<()> {
         runner.run(&bin("ser-eval"), &flags, &[])?;
     }
     Ok(())
+}
+
+/// Puts a row that was not finished here into the table with its published figures
+/// (`results/models/<name>/metrics.json`), saying so; a row never published is left out.
+fn keep_published(runner: &Runner, name: &str, why: &str, finished: &mut Vec<PathBuf>) {
+    let published = Path::new(PUBLISHED).join(name);
+    if runner.is_file(&published.join("metrics.json")) {
+        eprintln!("{name}: {why}; the table keeps its published figures");
+        finished.push(published);
+    } else {
+        eprintln!("{name}: {why}, and never published; left out of the table");
+    }
 }
 
 /// `ser-eval --robustness` of a finished row (once: its tables stay in the run folder).
@@ -272,12 +302,16 @@ mod tests {
     /// `--dry-run` of `cargo xtask results <flags>` in a tree without runs (the unit tests run
     /// in `xtask/`, which has no `results/`), with the corpus at its default place.
     fn dry_run(deep: bool, only: Option<&str>) -> Result<Vec<String>> {
-        let args = Args {
+        run_args(Args {
             data: DEFAULT_DATA.to_owned(),
             deep,
             only: only.map(str::to_owned),
+            table_only: false,
             dry_run: true,
-        };
+        })
+    }
+
+    fn run_args(args: Args) -> Result<Vec<String>> {
         let runner = Runner::recording();
         run(&runner, &args)?;
         Ok(commands_of(&runner))
@@ -291,6 +325,20 @@ mod tests {
             dry_run(false, Some("ensemble-svm-mlp-gru"))?,
             head_commands("results --only ensemble-svm-mlp-gru")
         );
+        Ok(())
+    }
+
+    #[test]
+    fn table_only_trains_and_evaluates_nothing() -> Result<()> {
+        let commands = run_args(Args {
+            data: DEFAULT_DATA.to_owned(),
+            deep: false,
+            only: None,
+            table_only: true,
+            dry_run: true,
+        })?;
+        // Nothing finished or published under xtask/: only the build is left.
+        assert_eq!(commands, ["cargo build --release --workspace"]);
         Ok(())
     }
 

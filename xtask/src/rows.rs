@@ -424,8 +424,8 @@ mod tests {
     #[test]
     fn every_data_file_parses_and_keeps_its_invariants() -> Result<()> {
         let c = comparison()?;
-        assert_eq!(c.rows.len(), 44);
-        assert_eq!(c.ensembles.len(), 7);
+        assert_eq!(c.rows.len(), 46);
+        assert_eq!(c.ensembles.len(), 8);
         let x = cross_corpus()?;
         assert_eq!(x.settings.len(), 4);
         assert_eq!(x.recipes.len(), 5);

@@ -409,18 +409,75 @@ pub enum MetricsFile {
     CrossValidation(CrossValidationMetrics),
 }
 
+/// A published aggregate (`results/models/<row>/metrics.json`) keeps every figure and AUC but
+/// not the ROC curve points: `cargo xtask results` removes them and puts a note in place of
+/// `points`. Such a file reads back with empty curves (AUCs kept), so that it can be compared.
+/// Returns whether anything was restored.
+fn restore_published_curves(v: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    let mut restored = false;
+    match v {
+        Value::Object(map) => {
+            let stripped = matches!(
+                map.get("points"),
+                Some(Value::String(s)) if s != "drop_intermediate" && s != "all"
+            );
+            if stripped {
+                let classes: serde_json::Map<String, Value> = map
+                    .get("auc")
+                    .and_then(Value::as_object)
+                    .map(|m| m.keys().map(|k| (k.clone(), Value::Null)).collect())
+                    .unwrap_or_default();
+                let micro_auc = map.get("micro_auc").cloned().unwrap_or(Value::Null);
+                map.insert("points".to_owned(), "drop_intermediate".into());
+                map.entry("per_class").or_insert(Value::Object(classes));
+                map.entry("micro").or_insert(serde_json::json!({
+                    "fpr": [], "tpr": [], "thresholds": [], "auc": micro_auc
+                }));
+                map.entry("macro_curve").or_insert(Value::Null);
+                restored = true;
+            }
+            for value in map.values_mut() {
+                restored |= restore_published_curves(value);
+            }
+        }
+        Value::Array(items) => {
+            for value in items {
+                restored |= restore_published_curves(value);
+            }
+        }
+        _ => {}
+    }
+    restored
+}
+
 impl MetricsFile {
-    /// Reads `metrics.json` of a folder.
+    /// Reads `metrics.json` of a folder (a published aggregate too, see
+    /// [`restore_published_curves`]).
     pub fn load(dir: &Path) -> Result<MetricsFile> {
         let path = dir.join(METRICS_FILE);
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        let file: MetricsFile = serde_json::from_str(&text).with_context(|| {
+        let corrupted = || {
             format!(
                 "{}: corrupted metrics file (delete it and run ser-eval again)",
                 path.display()
             )
-        })?;
+        };
+        let file: MetricsFile = match serde_json::from_str(&text) {
+            Ok(file) => file,
+            Err(e) => {
+                // A published aggregate? (Through a JSON value, whose objects come back in
+                // name order: per-class entries then follow the names, not `class_names`,
+                // which no comparison figure depends on.)
+                let mut value: serde_json::Value =
+                    serde_json::from_str(&text).with_context(corrupted)?;
+                if !restore_published_curves(&mut value) {
+                    return Err(RunError::from(e)).with_context(corrupted);
+                }
+                serde_json::from_value(value).with_context(corrupted)?
+            }
+        };
         let version = match &file {
             MetricsFile::Fold(m) => m.format_version,
             MetricsFile::CrossValidation(m) => m.format_version,
@@ -1483,7 +1540,9 @@ pub fn write_aggregate_outputs(dir: &Path, a: &CrossValidationMetrics) -> Result
 }
 
 /// Reads the metrics of each run folder (evaluating those without `metrics.json` first) and
-/// writes `comparison.md`, `comparison.csv` and `comparison.{png,svg}` into `out_dir`.
+/// writes `comparison.md`, `comparison.csv` and `comparison.{png,svg}` into `out_dir`. A folder
+/// that holds a `metrics.json` is compared from it alone, so a published row
+/// (`results/models/<row>/`, the aggregate without the weights) sits beside run folders.
 pub fn compare(
     run_dirs: &[PathBuf],
     out_dir: &Path,
@@ -1494,10 +1553,10 @@ pub fn compare(
     }
     let mut rows = Vec::with_capacity(run_dirs.len());
     for dir in run_dirs {
-        RunFolder::detect(dir)?;
-        let file = if dir.join(METRICS_FILE).exists() {
+        let file = if dir.join(METRICS_FILE).is_file() {
             MetricsFile::load(dir)?
         } else {
+            RunFolder::detect(dir)?;
             eprintln!("{}: no {METRICS_FILE}; evaluating it first", dir.display());
             evaluate(dir, options)?
                 .metrics_file()

@@ -127,6 +127,25 @@ fn voice_rows_agree_with_opensmile() {
         let n = voice.frames_for(y.len());
         let mut rows = vec![0.0f32; N_VOICE_ROWS * n];
         voice.write_rows(&y, &track.f0_hz, n, &mut rows);
+        // Per case: the median jitter and shimmer of voiced frames, ours and openSMILE's.
+        let voiced_median = |v: Vec<f64>| median(v.into_iter().filter(|x| *x != 0.0).collect());
+        let ours_j = voiced_median(rows[6 * n..7 * n].iter().map(|&v| f64::from(v)).collect());
+        let ours_s = voiced_median(rows[7 * n..8 * n].iter().map(|&v| f64::from(v)).collect());
+        let theirs_j = voiced_median(
+            (0..case.n_frames)
+                .map(|i| f64::from(lld[i * n_cols + 6]))
+                .collect(),
+        );
+        let theirs_s = voiced_median(
+            (0..case.n_frames)
+                .map(|i| f64::from(lld[i * n_cols + 7]))
+                .collect(),
+        );
+        println!(
+            "{:<12} median jitter {ours_j:.4} (openSMILE {theirs_j:.4}), shimmer {ours_s:.3} dB \
+             (openSMILE {theirs_s:.3} dB)",
+            case.name
+        );
         for r in 0..N_VOICE_ROWS {
             let nz = r >= 5;
             let ours = sma3(

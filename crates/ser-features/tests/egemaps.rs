@@ -257,3 +257,29 @@ fn extractor_appends_voice_rows_on_the_feature_grid() {
     let sel = fixed.select_rows(&layout.rows(FeatureSet::Egemaps));
     assert_eq!(sel.n_rows, 12);
 }
+
+#[test]
+fn voice_rows_on_the_default_grid_are_finite_and_level_invariant_where_they_should_be() {
+    use ser_features::{FeatureConfig, FeatureExtractor, FeatureSet};
+    let y = read_f32(&golden_dir().join("seed__espeak.signal.f32"));
+    let config = FeatureConfig::robust().for_feature_set(FeatureSet::FullEgemaps);
+    let mut ex = FeatureExtractor::new(&config).unwrap();
+    let m = ex.extract(&y).unwrap();
+    let voice = config.layout().voice;
+    assert!(
+        m.data[voice.start * m.n_frames..]
+            .iter()
+            .all(|v| v.is_finite())
+    );
+    // The front end levels the input, so a gain moves no voice row beyond rounding.
+    let louder: Vec<f32> = y.iter().map(|x| x * 4.0).collect();
+    let m2 = ex.extract(&louder).unwrap();
+    for r in voice {
+        for (a, b) in m.row(r).iter().zip(m2.row(r)) {
+            assert!(
+                (a - b).abs() <= 1e-3 * a.abs().max(1.0),
+                "row {r}: {a} vs {b}"
+            );
+        }
+    }
+}

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::FeatureError;
 use crate::condition::FrontEndConfig;
 use crate::pitch::{C2_HZ, C7_HZ, PyinConfig};
+use crate::voice::{N_VOICE_ROWS, VoiceRowsConfig};
 
 /// Number of rows of each Savitzky-Golay delta window (librosa's `delta(width=9)`).
 pub const DELTA_WIDTH: usize = 9;
@@ -50,6 +51,13 @@ pub struct FeatureConfig {
     /// preset, and every configuration saved before they existed) extracts no pitch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pitch: Option<PitchRowsConfig>,
+    /// Opt-in eGeMAPS voice rows ([`VoiceRowsConfig`]: loudness, alpha ratio, Hammarberg
+    /// index, two spectral slopes, HNR, jitter, shimmer) after the pitch rows; `None` (every
+    /// preset, and every configuration saved before they existed) extracts none. Their
+    /// voice-quality rows follow the pYIN track of [`FeatureConfig::pitch`] (or of
+    /// [`PitchRowsConfig::for_rate`] when the configuration has no pitch rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<VoiceRowsConfig>,
 }
 
 /// Number of pitch rows when [`FeatureConfig::pitch`] is set.
@@ -133,6 +141,7 @@ impl FeatureConfig {
             n_frames: 128,
             front_end: None,
             pitch: None,
+            voice: None,
         }
     }
 
@@ -171,6 +180,7 @@ impl FeatureConfig {
             n_frames: 300,
             front_end: None,
             pitch: None,
+            voice: None,
         }
     }
 
@@ -220,14 +230,41 @@ impl FeatureConfig {
         }
     }
 
+    /// This configuration with voice rows ([`VoiceRowsConfig::for_rate`] at its rate) when it
+    /// has none; unchanged otherwise.
+    pub fn with_voice(self) -> Self {
+        if self.voice.is_some() {
+            return self;
+        }
+        let voice = VoiceRowsConfig::for_rate(self.sample_rate_hz);
+        Self {
+            voice: Some(voice),
+            ..self
+        }
+    }
+
+    /// The pYIN rows' parameters the voice rows follow: [`FeatureConfig::pitch`], or
+    /// [`PitchRowsConfig::for_rate`] without pitch rows.
+    pub fn voice_pitch(&self) -> PitchRowsConfig {
+        self.pitch
+            .clone()
+            .unwrap_or_else(|| PitchRowsConfig::for_rate(self.sample_rate_hz))
+    }
+
     /// The configuration a model of `set` needs: [`FeatureConfig::with_pitch`] for the sets
-    /// with pitch rows ([`FeatureSet::needs_pitch`]), unchanged for the others, so that
-    /// every run without pitch keeps its configuration, caches and features.
+    /// with pitch rows ([`FeatureSet::needs_pitch`]), [`FeatureConfig::with_voice`] for the
+    /// sets with voice rows ([`FeatureSet::needs_voice`]), unchanged for the others, so that
+    /// every run without them keeps its configuration, caches and features.
     pub fn for_feature_set(self, set: FeatureSet) -> Self {
-        if set.needs_pitch() {
+        let cfg = if set.needs_pitch() {
             self.with_pitch()
         } else {
             self
+        };
+        if set.needs_voice() {
+            cfg.with_voice()
+        } else {
+            cfg
         }
     }
 
@@ -238,6 +275,13 @@ impl FeatureConfig {
                 field: "pitch",
                 value: "None".to_owned(),
                 reason: "the feature set has pitch rows: use FeatureConfig::for_feature_set",
+            });
+        }
+        if set.needs_voice() && self.voice.is_none() {
+            return Err(FeatureError::InvalidConfig {
+                field: "voice",
+                value: "None".to_owned(),
+                reason: "the feature set has voice rows: use FeatureConfig::for_feature_set",
             });
         }
         Ok(())
@@ -255,7 +299,12 @@ impl FeatureConfig {
 
     /// Rows of the feature matrix and where each block sits.
     pub fn layout(&self) -> FeatureLayout {
-        FeatureLayout::new(self.n_mfcc, self.n_mels, self.pitch.is_some())
+        FeatureLayout::new(
+            self.n_mfcc,
+            self.n_mels,
+            self.pitch.is_some(),
+            self.voice.is_some(),
+        )
     }
 
     /// Number of FFT bins (`1 + n_fft / 2`).
@@ -342,6 +391,18 @@ impl FeatureConfig {
             }
             pitch.pyin_config(self).validate()?;
         }
+        if let Some(voice) = &self.voice {
+            voice.validate()?;
+            let pitch = self.voice_pitch();
+            if !pitch.frame_length.is_multiple_of(2) {
+                return Err(bad(
+                    "pitch.frame_length",
+                    pitch.frame_length,
+                    "must be even (centred frames on the feature grid)",
+                ));
+            }
+            pitch.pyin_config(self).validate()?;
+        }
         Ok(())
     }
 }
@@ -373,12 +434,16 @@ pub struct FeatureLayout {
     /// The pitch rows ([`PitchRowsConfig`]: log-F0, voiced flag, voiced probability, ΔF0)
     /// after the RMS row; empty (at `n_rows`) without pitch.
     pub pitch: Range<usize>,
-    /// Total rows (174 for 40 MFCC and 40 mel bands, 178 with pitch).
+    /// The voice rows ([`VoiceRowsConfig`], eGeMAPS descriptors) after the pitch rows;
+    /// empty (at `n_rows`) without them.
+    pub voice: Range<usize>,
+    /// Total rows (174 for 40 MFCC and 40 mel bands, 178 with pitch, 186 with pitch and
+    /// voice).
     pub n_rows: usize,
 }
 
 impl FeatureLayout {
-    fn new(n_mfcc: usize, n_mels: usize, pitch: bool) -> Self {
+    fn new(n_mfcc: usize, n_mels: usize, pitch: bool, voice: bool) -> Self {
         let mfcc = 0..n_mfcc;
         let delta = mfcc.end..mfcc.end + n_mfcc;
         let delta2 = delta.end..delta.end + n_mfcc;
@@ -387,6 +452,7 @@ impl FeatureLayout {
         let zcr = chroma.end;
         let rms = zcr + 1;
         let pitch = rms + 1..rms + 1 + if pitch { N_PITCH_ROWS } else { 0 };
+        let voice = pitch.end..pitch.end + if voice { N_VOICE_ROWS } else { 0 };
         Self {
             mfcc,
             delta,
@@ -395,13 +461,14 @@ impl FeatureLayout {
             chroma,
             zcr,
             rms,
-            n_rows: pitch.end,
+            n_rows: voice.end,
             pitch,
+            voice,
         }
     }
 
-    /// The row indices of a [`FeatureSet`]. A set with pitch rows on a layout without them
-    /// ([`FeatureConfig::check_feature_set`] refuses that) gets only its other rows.
+    /// The row indices of a [`FeatureSet`]. A set with pitch or voice rows on a layout without
+    /// them ([`FeatureConfig::check_feature_set`] refuses that) gets only its other rows.
     pub fn rows(&self, set: FeatureSet) -> Vec<usize> {
         let base = 0..self.rms + 1;
         match set {
@@ -412,6 +479,11 @@ impl FeatureLayout {
             FeatureSet::FullPitch => base.chain(self.pitch.clone()).collect(),
             FeatureSet::MfccPitch => self.mfcc.clone().chain(self.pitch.clone()).collect(),
             FeatureSet::Pitch => self.pitch.clone().collect(),
+            FeatureSet::FullEgemaps => base
+                .chain(self.pitch.clone())
+                .chain(self.voice.clone())
+                .collect(),
+            FeatureSet::Egemaps => self.pitch.clone().chain(self.voice.clone()).collect(),
         }
     }
 }
@@ -436,11 +508,17 @@ pub enum FeatureSet {
     MfccPitch,
     /// The 4 pitch rows only; needs [`FeatureConfig::pitch`].
     Pitch,
+    /// The 174 rows, the 4 pitch rows and the 8 eGeMAPS voice rows (186); needs
+    /// [`FeatureConfig::pitch`] and [`FeatureConfig::voice`].
+    FullEgemaps,
+    /// The 4 pitch rows and the 8 eGeMAPS voice rows (12); needs [`FeatureConfig::pitch`]
+    /// and [`FeatureConfig::voice`].
+    Egemaps,
 }
 
 impl FeatureSet {
     /// All sets, for help texts.
-    pub const ALL: [FeatureSet; 7] = [
+    pub const ALL: [FeatureSet; 9] = [
         FeatureSet::Full,
         FeatureSet::Mfcc,
         FeatureSet::MfccDeltas,
@@ -448,6 +526,8 @@ impl FeatureSet {
         FeatureSet::FullPitch,
         FeatureSet::MfccPitch,
         FeatureSet::Pitch,
+        FeatureSet::FullEgemaps,
+        FeatureSet::Egemaps,
     ];
 
     /// The name used on the command line and in saved configs.
@@ -460,6 +540,8 @@ impl FeatureSet {
             FeatureSet::FullPitch => "full-pitch",
             FeatureSet::MfccPitch => "mfcc-pitch",
             FeatureSet::Pitch => "pitch",
+            FeatureSet::FullEgemaps => "full-egemaps",
+            FeatureSet::Egemaps => "egemaps",
         }
     }
 
@@ -468,8 +550,18 @@ impl FeatureSet {
     pub fn needs_pitch(self) -> bool {
         matches!(
             self,
-            FeatureSet::FullPitch | FeatureSet::MfccPitch | FeatureSet::Pitch
+            FeatureSet::FullPitch
+                | FeatureSet::MfccPitch
+                | FeatureSet::Pitch
+                | FeatureSet::FullEgemaps
+                | FeatureSet::Egemaps
         )
+    }
+
+    /// Whether the set has voice rows, which only a configuration with
+    /// [`FeatureConfig::voice`] extracts (see [`FeatureConfig::for_feature_set`]).
+    pub fn needs_voice(self) -> bool {
+        matches!(self, FeatureSet::FullEgemaps | FeatureSet::Egemaps)
     }
 }
 
@@ -622,6 +714,48 @@ mod tests {
     }
 
     #[test]
+    fn voice_rows_are_opt_in() {
+        for name in FeatureConfig::PRESETS {
+            let cfg = FeatureConfig::preset(name).unwrap();
+            assert_eq!(cfg.voice, None);
+            assert!(!serde_json::to_string(&cfg).unwrap().contains("voice"));
+            for set in FeatureSet::ALL.into_iter().filter(|s| !s.needs_voice()) {
+                assert_eq!(cfg.clone().for_feature_set(set).voice, None, "{set}");
+            }
+            for set in [FeatureSet::FullEgemaps, FeatureSet::Egemaps] {
+                assert!(cfg.check_feature_set(set).is_err());
+                let with = cfg.clone().for_feature_set(set);
+                with.validate().unwrap();
+                with.check_feature_set(set).unwrap();
+                assert!(with.pitch.is_some() && with.voice.is_some());
+                let l = with.layout();
+                assert_eq!(
+                    (l.n_rows, l.pitch.clone(), l.voice.clone()),
+                    (186, 174..178, 178..186)
+                );
+                assert_eq!(
+                    l.rows(FeatureSet::FullEgemaps),
+                    (0..186).collect::<Vec<_>>()
+                );
+                assert_eq!(l.rows(FeatureSet::Egemaps), (174..186).collect::<Vec<_>>());
+                assert_eq!(
+                    l.rows(FeatureSet::Full),
+                    cfg.layout().rows(FeatureSet::Full)
+                );
+                assert_eq!(l.rows(FeatureSet::FullPitch).len(), 178);
+                let json = serde_json::to_string(&with).unwrap();
+                assert_eq!(serde_json::from_str::<FeatureConfig>(&json).unwrap(), with);
+            }
+            // Voice rows alone (no pitch rows) sit right after the 174.
+            let alone = cfg.clone().with_voice();
+            alone.validate().unwrap();
+            assert_eq!(alone.layout().voice, 174..182);
+        }
+        let v = VoiceRowsConfig::for_rate(16_000);
+        assert_eq!((v.spectral_frame_length, v.period_frame_length), (320, 960));
+    }
+
+    #[test]
     fn feature_set_names_round_trip() {
         for set in FeatureSet::ALL {
             assert_eq!(set.name().parse::<FeatureSet>().unwrap(), set);
@@ -631,6 +765,8 @@ mod tests {
             ("full-pitch", FeatureSet::FullPitch),
             ("mfcc-pitch", FeatureSet::MfccPitch),
             ("pitch", FeatureSet::Pitch),
+            ("full-egemaps", FeatureSet::FullEgemaps),
+            ("egemaps", FeatureSet::Egemaps),
         ] {
             assert_eq!(name.parse::<FeatureSet>().unwrap(), set);
             assert_eq!(serde_json::to_string(&set).unwrap(), format!("\"{name}\""));

@@ -8,6 +8,7 @@ use crate::frame::{rms, zero_crossing_rate};
 use crate::mel::{DctII, MelFilterbank, power_to_db_in_place};
 use crate::pitch::Pyin;
 use crate::stft::StftPlan;
+use crate::voice::VoiceAnalyzer;
 use crate::{FeatureError, FeatureMatrix};
 
 /// MFCC and mel dB are floored 80 dB below their maximum (`power_to_db(top_db=80)`).
@@ -24,7 +25,8 @@ const TOP_DB: f32 = 80.0;
 /// Output: `n_rows x n_frames` (174 x `config.n_frames` with the presets), rows in the order of
 /// [`crate::FeatureLayout`]: 40 MFCC, 40 delta, 40 delta-delta, 40 mel dB, 12 chroma, ZCR, RMS,
 /// then, when the configuration has [`FeatureConfig::pitch`], the 4 pitch rows
-/// ([`crate::PitchRowsConfig`]).
+/// ([`crate::PitchRowsConfig`]), and when it has [`FeatureConfig::voice`], the 8 eGeMAPS voice
+/// rows ([`crate::VoiceRowsConfig`]).
 #[derive(Debug, Clone)]
 pub struct FeatureExtractor {
     config: FeatureConfig,
@@ -43,8 +45,10 @@ pub struct FeatureExtractor {
     level: Option<(Vad, f64)>,
     /// The levelled copy of the input.
     levelled: Vec<f32>,
-    /// The pYIN estimator of the opt-in pitch rows.
+    /// The pYIN estimator of the opt-in pitch rows (and of the voice rows' f0).
     pitch: Option<Pyin>,
+    /// The analyser of the opt-in voice rows.
+    voice: Option<VoiceAnalyzer>,
 }
 
 impl FeatureExtractor {
@@ -60,14 +64,20 @@ impl FeatureExtractor {
                 .transpose()?,
             None => None,
         };
-        let pitch = match &config.pitch {
-            Some(p) => Some(Pyin::new(&p.pyin_config(config))?),
+        let pitch = if config.pitch.is_some() || config.voice.is_some() {
+            Some(Pyin::new(&config.voice_pitch().pyin_config(config))?)
+        } else {
+            None
+        };
+        let voice = match &config.voice {
+            Some(v) => Some(VoiceAnalyzer::new(v, sr, config.hop_len)?),
             None => None,
         };
         Ok(Self {
             level,
             levelled: Vec::new(),
             pitch,
+            voice,
             stft: StftPlan::new(config.n_fft, config.win_len, config.hop_len),
             mfcc_mel: MelFilterbank::new(
                 sr,
@@ -230,11 +240,22 @@ impl FeatureExtractor {
             // the whole signal; the kept frames are then its first n_frames.
             let track = pyin.track(samples)?;
             debug_assert_eq!(track.len(), n_all);
-            write_pitch_rows(
-                &track,
-                &mut m.data[layout.pitch.start * n_frames..][..layout.pitch.len() * n_frames],
-                n_frames,
-            );
+            if !layout.pitch.is_empty() {
+                write_pitch_rows(
+                    &track,
+                    &mut m.data[layout.pitch.start * n_frames..][..layout.pitch.len() * n_frames],
+                    n_frames,
+                );
+            }
+            if let Some(voice) = self.voice.as_mut() {
+                // Unvoiced frames carry NaN, which the voice rows read as unvoiced.
+                voice.write_rows(
+                    samples,
+                    &track.f0_hz,
+                    n_frames,
+                    &mut m.data[layout.voice.start * n_frames..][..layout.voice.len() * n_frames],
+                );
+            }
         }
         Ok(m)
     }

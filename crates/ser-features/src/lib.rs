@@ -24,6 +24,9 @@
 //!
 //! Opt-in pitch rows ([`FeatureConfig::pitch`], the feature sets `full-pitch`, `mfcc-pitch`,
 //! `pitch`) add log-F0, voicing and ΔF0 by pYIN ([`Pyin`], equal to `librosa.pyin`).
+//! Opt-in voice rows ([`FeatureConfig::voice`], the feature sets `full-egemaps`, `egemaps`)
+//! add eGeMAPS v02 descriptors ([`VoiceAnalyzer`]: loudness, alpha ratio, Hammarberg index,
+//! spectral slopes, HNR, jitter, shimmer), checked against openSMILE in `tests/egemaps.rs`.
 //!
 //! The crate does no I/O and does not depend on any deep-learning framework: it takes samples
 //! at the analysis rate (see `ser-audio` for decoding and resampling) and returns a matrix.
@@ -49,6 +52,7 @@ mod mel;
 mod pitch;
 mod simd;
 mod stft;
+mod voice;
 
 pub use chroma::{Chroma, chroma_filterbank};
 pub use condition::{
@@ -64,6 +68,7 @@ pub use frame::{rms, zero_crossing_rate};
 pub use mel::{DctII, MelFilterbank, hz_to_mel, mel_to_hz, power_to_db_in_place};
 pub use pitch::{C2_HZ, C7_HZ, PitchTrack, Pyin, PyinConfig};
 pub use stft::{StftPlan, hann_periodic_padded};
+pub use voice::{N_VOICE_ROWS, VOICE_ROW_NAMES, VoiceAnalyzer, VoiceFrame, VoiceRowsConfig};
 
 use serde::{Deserialize, Serialize};
 

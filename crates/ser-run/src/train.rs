@@ -289,7 +289,8 @@ impl TrainSpec {
                 .validate()
                 .with_context(|| format!("--frames {frames}"))?;
         }
-        // Pitch rows (full-pitch, mfcc-pitch, pitch) are extracted only when asked for.
+        // Pitch rows (full-pitch, mfcc-pitch, pitch) and voice rows (full-egemaps, egemaps)
+        // are extracted only when asked for.
         Ok(config.for_feature_set(self.features))
     }
 

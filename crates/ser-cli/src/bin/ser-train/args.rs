@@ -69,7 +69,9 @@ pub struct Args {
     pub frames: Option<usize>,
     /// Rows the model sees: full (174), mfcc (40), mfcc-deltas (120), mel-db (40), or with
     /// pitch by pYIN (log-F0 re 55 Hz, voiced flag, voicing probability, ΔF0): full-pitch
-    /// (178), mfcc-pitch (44), pitch (4).
+    /// (178), mfcc-pitch (44), pitch (4), or with pitch and the eGeMAPS voice rows (loudness,
+    /// alpha ratio, Hammarberg index, spectral slopes, HNR, jitter, shimmer): full-egemaps
+    /// (186), egemaps (12).
     #[arg(long, default_value = "full")]
     pub features: FeatureSet,
     /// Utterance statistics a classical model (svm, rf, knn, mlp) reads: mean (the original's, with

@@ -226,6 +226,13 @@ pub enum DataError {
         expected: String,
     },
 
+    /// A normalisation name that is not `global`, `utterance` or `none`.
+    #[error("unknown normalisation `{name}` (known: global, utterance, none)")]
+    UnknownNormalization {
+        /// The name given.
+        name: String,
+    },
+
     /// A feature buffer whose length does not match its shape.
     #[error(
         "feature shape mismatch: expected {expected_rows} x {expected_frames} ({expected_len} values), got {found_len} values"

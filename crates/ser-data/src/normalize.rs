@@ -24,6 +24,20 @@ pub enum NormalizationMode {
     Global,
 }
 
+impl std::str::FromStr for NormalizationMode {
+    type Err = crate::DataError;
+
+    /// `global`, `utterance` (also `per_utterance`, as serde writes it) or `none`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "global" => Ok(NormalizationMode::Global),
+            "utterance" | "per_utterance" | "per-utterance" => Ok(NormalizationMode::PerUtterance),
+            "none" => Ok(NormalizationMode::None),
+            _ => Err(crate::DataError::UnknownNormalization { name: s.to_owned() }),
+        }
+    }
+}
+
 /// Per-row normalisation; saved with every model so that prediction normalises the same way.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Normalizer {
@@ -138,6 +152,20 @@ impl Normalizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normalisation_names_parse() {
+        for (name, mode) in [
+            ("global", NormalizationMode::Global),
+            ("utterance", NormalizationMode::PerUtterance),
+            ("per_utterance", NormalizationMode::PerUtterance),
+            ("None", NormalizationMode::None),
+        ] {
+            assert_eq!(name.parse::<NormalizationMode>().unwrap(), mode);
+        }
+        let e = "zscore".parse::<NormalizationMode>().unwrap_err();
+        assert!(e.to_string().contains("`zscore`"), "{e}");
+    }
 
     #[test]
     fn per_utterance_standardises_each_row() {

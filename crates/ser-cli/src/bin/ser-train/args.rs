@@ -34,17 +34,14 @@ pub struct Args {
     /// cnn-lstm-strided), or a model on utterance statistics: svm, rf, knn, mlp.
     #[arg(long, default_value = "cnn-lstm")]
     pub model: String,
-    /// Evaluation protocol: default (per corpus; RAVDESS: 6-fold leave-4-actors-out; several
-    /// corpora: 5-fold by speaker), ravdess-6fold, original-split (test actors 19-24), emobox
-    /// (EmoBox's 6 RAVDESS folds, test actors {1,11,20,21}, {4,10,12,14}, ...), kfold:K
-    /// (by speaker; over several corpora stratified by corpus), leave-one-corpus-out (several
-    /// --data: each corpus tested by a model trained on the others), all-speakers (the final
-    /// model: every speaker trains but 2 validation speakers, no test side), or
-    /// random-clips-leaks-speakers (NOT speaker-independent; prints and stores a warning);
-    /// cross-corpus (with --test-data). With several --data, ravdess-6fold, emobox and
-    /// original-split test RAVDESS's folds and always train on the other corpora. Every name a report prints
-    /// (e.g. speaker-5-fold) is accepted too. A protocol of one split writes its run into
-    /// --out itself, k folds into --out/fold-N.
+    /// Evaluation protocol: default (RAVDESS: 6-fold leave-4-actors-out; several corpora:
+    /// 5-fold by speaker), ravdess-6fold, original-split (test actors 19-24), emobox (EmoBox's
+    /// 6 RAVDESS folds), kfold:K (by speaker, stratified by corpus), leave-one-corpus-out,
+    /// all-speakers (every speaker trains but 2 validate; no test side), cross-corpus (with
+    /// --test-data) or random-clips-leaks-speakers (NOT speaker-independent; warns). With
+    /// several --data, the RAVDESS protocols test RAVDESS's folds and train on the others too.
+    /// Every name a report prints (e.g. speaker-5-fold) is accepted. One split writes its run
+    /// into --out, k folds into --out/fold-N.
     #[arg(long, default_value = "default")]
     pub protocol: String,
     /// Fold to train (1-based) or "all".
@@ -56,9 +53,9 @@ pub struct Args {
     /// 25 ms windows, 10 ms hops, 300 frames).
     #[arg(long, default_value = "robust")]
     pub preset: String,
-    /// Band edge of the front end in Hz, replacing the preset's 8000: every input is limited
-    /// to it before analysis. Set it to the band of the training audio when that is narrower
-    /// (e.g. 4000 for an 8 kHz corpus). Needs a preset with a front end (robust).
+    /// Band edge of the front end in Hz: every input is limited to it before analysis.
+    /// Without it, the preset's 8000, or the measured band of a training corpus that clearly
+    /// occupies less (a telephone corpus, say). Needs a preset with a front end (robust).
     #[arg(long, value_name = "HZ")]
     pub band_hz: Option<u32>,
     /// Frames of every feature matrix, replacing the preset's (seed: 128 = 2.97 s): longer
@@ -100,7 +97,7 @@ pub struct Args {
     /// Feature normalisation of deep models: global (training-set statistics), utterance, none
     /// [default: global]. Classical models standardise their statistics themselves.
     #[arg(long)]
-    pub normalize: Option<String>,
+    pub normalize: Option<NormalizationMode>,
     /// Training-side augmentation: none; original (the Python project's recipe:
     /// stretch 0.9/1.1, pitch +-2 semitones, 0.1 s shift, 15-30 dB noise, each with p 0.5, in
     /// --augment-copies copies); robust (what recordings do to audio: gain, rooms, babble,
@@ -218,15 +215,6 @@ impl Args {
                 _ => bail!("--fold {n}: a fold number from 1, or \"all\""),
             },
         };
-        let normalize = match self.normalize.as_deref() {
-            None => None,
-            Some("global") => Some(NormalizationMode::Global),
-            Some("utterance") => Some(NormalizationMode::PerUtterance),
-            Some("none") => Some(NormalizationMode::None),
-            Some(other) => {
-                bail!("unknown normalisation {other:?} (known: global, utterance, none)")
-            }
-        };
         let svm_c = self.svm_c.as_deref().map(str::parse).transpose()?;
         let augment = augment_config(&self.augment, self.augment_copies, self.spec_augment)?;
         Ok(TrainSpec {
@@ -244,7 +232,7 @@ impl Args {
             speaker_norm: self.speaker_norm,
             balance: self.balance,
             svm_c,
-            normalize,
+            normalize: self.normalize,
             augment,
             epochs: self.epochs,
             batch_size: self.batch_size,

@@ -424,8 +424,8 @@ mod tests {
     #[test]
     fn every_data_file_parses_and_keeps_its_invariants() -> Result<()> {
         let c = comparison()?;
-        assert_eq!(c.rows.len(), 46);
-        assert_eq!(c.ensembles.len(), 8);
+        assert_eq!(c.rows.len(), 48);
+        assert_eq!(c.ensembles.len(), 9);
         let x = cross_corpus()?;
         assert_eq!(x.settings.len(), 4);
         assert_eq!(x.recipes.len(), 5);
@@ -494,6 +494,7 @@ mod tests {
                 "svm-full-stats-robust-augmented-cauto",
                 "mlp-full-stats-robust-augmented",
                 "ensemble-svm-mlp-robust",
+                "ensemble-svm-mlp-egemaps-robust",
             ]
         );
         Ok(())

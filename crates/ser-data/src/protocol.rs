@@ -244,29 +244,26 @@ impl Protocol {
     }
 
     fn ravdess_leave_out(&self, corpus: &Corpus) -> Result<Vec<Split>, DataError> {
-        self.require_ravdess(corpus)?;
-        let folds: Vec<Vec<(SpeakerId, Gender)>> = (0..ravdess::N_ACTORS / RAVDESS_FOLD_ACTORS)
+        let folds: Vec<Vec<u8>> = (0..ravdess::N_ACTORS / RAVDESS_FOLD_ACTORS)
             .map(|f| {
                 (1..=RAVDESS_FOLD_ACTORS)
-                    .map(|j| {
-                        let actor = f * RAVDESS_FOLD_ACTORS + j;
-                        (SpeakerId::ravdess(actor), ravdess::actor_gender(actor))
-                    })
+                    .map(|j| f * RAVDESS_FOLD_ACTORS + j)
                     .collect()
             })
             .collect();
-        group_folds(
-            self,
-            corpus,
-            &folds,
-            RAVDESS_VAL_ACTORS,
-            &non_ravdess_speakers(corpus),
-        )
+        self.ravdess_folds(corpus, &folds)
     }
 
     fn ravdess_emobox(&self, corpus: &Corpus) -> Result<Vec<Split>, DataError> {
+        let folds: Vec<Vec<u8>> = EMOBOX_RAVDESS_FOLDS.iter().map(|f| f.to_vec()).collect();
+        self.ravdess_folds(corpus, &folds)
+    }
+
+    /// The splits of RAVDESS test folds given by actor numbers (the other corpora of a
+    /// combined corpus always train), with the RAVDESS validation rule.
+    fn ravdess_folds(&self, corpus: &Corpus, folds: &[Vec<u8>]) -> Result<Vec<Split>, DataError> {
         self.require_ravdess(corpus)?;
-        let folds: Vec<Vec<(SpeakerId, Gender)>> = EMOBOX_RAVDESS_FOLDS
+        let folds: Vec<Vec<(SpeakerId, Gender)>> = folds
             .iter()
             .map(|actors| {
                 actors

@@ -1114,18 +1114,18 @@ pub fn evaluate_fold_with(
     // Unsupervised adaptation (`--adapt`, crate::adapt): each test speaker's inputs standardised
     // with that speaker's statistics, labels unused. For a speaker-normalised model it is the
     // speaker normalisation below (small speakers pooled instead of refused), so it replaces it.
+    let speakers: Vec<&str> = split
+        .test
+        .iter()
+        .map(|&i| {
+            dataset
+                .corpus()
+                .items
+                .get(i)
+                .map_or("", |u| u.speaker.as_str())
+        })
+        .collect();
     let adaptation = if adapt {
-        let speakers: Vec<&str> = split
-            .test
-            .iter()
-            .map(|&i| {
-                dataset
-                    .corpus()
-                    .items
-                    .get(i)
-                    .map_or("", |u| u.speaker.as_str())
-            })
-            .collect();
         Some(
             classifier
                 .adapt(&info, &mut inputs, &speakers)
@@ -1136,17 +1136,6 @@ pub fn evaluate_fold_with(
     };
     if adaptation.is_none() && classifier.speaker_norm() {
         // Each test speaker is normalised with their own test utterances (labels unused).
-        let speakers: Vec<&str> = split
-            .test
-            .iter()
-            .map(|&i| {
-                dataset
-                    .corpus()
-                    .items
-                    .get(i)
-                    .map_or("", |u| u.speaker.as_str())
-            })
-            .collect();
         ser_classic::SpeakerNormalizer::normalize_in_place(&mut inputs, &speakers).with_context(
             || {
                 format!(

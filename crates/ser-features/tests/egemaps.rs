@@ -13,23 +13,13 @@
 //! Each descriptor's Pearson correlation over frames and median absolute difference are
 //! printed (`cargo test --release -p ser-features --test egemaps -- --nocapture`) and bounded.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{golden_dir, read_f32};
 
 use ser_features::{
     N_VOICE_ROWS, Pyin, PyinConfig, VOICE_ROW_NAMES, VoiceAnalyzer, VoiceRowsConfig,
 };
-
-fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
-
-fn read_f32(path: &Path) -> Vec<f32> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    bytes
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
-}
 
 #[derive(serde::Deserialize)]
 struct Manifest {

@@ -3,21 +3,11 @@
 //! The fixtures in `tests/golden/` come from `make_golden.py` (`cargo xtask golden`).
 //! Tolerances (absolute): MFCC, deltas and mel dB within 1e-2; chroma, ZCR and RMS within 1e-3.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{golden_dir, read_f32};
 
 use ser_features::{FeatureConfig, FeatureExtractor};
-
-fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
-
-fn read_f32(path: &Path) -> Vec<f32> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    bytes
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
-}
 
 #[derive(serde::Deserialize)]
 struct Manifest {

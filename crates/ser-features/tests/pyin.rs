@@ -6,21 +6,11 @@
 //! within 1 cent where both are voiced (both sides pick a bin of a 10-cent grid, so in
 //! practice the bins are equal or the paths differ), voiced probabilities within 1e-6.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{golden_dir, read_f32};
 
 use ser_features::{Pyin, PyinConfig};
-
-fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
-
-fn read_f32(path: &Path) -> Vec<f32> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    bytes
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
-}
 
 #[derive(serde::Deserialize)]
 struct Manifest {

@@ -325,42 +325,51 @@ impl FeatureConfig {
 
     /// Checks every field; the extractor calls this before planning.
     pub fn validate(&self) -> Result<(), FeatureError> {
-        fn bad(field: &'static str, value: impl ToString, reason: &'static str) -> FeatureError {
-            FeatureError::InvalidConfig {
-                field,
-                value: value.to_string(),
-                reason,
-            }
-        }
         if !(1000..=768_000).contains(&self.sample_rate_hz) {
-            return Err(bad(
+            return Err(FeatureError::invalid(
                 "sample_rate_hz",
                 self.sample_rate_hz,
                 "must be in 1000..=768000",
             ));
         }
         if self.n_fft < 16 || !self.n_fft.is_multiple_of(2) || self.n_fft > 1 << 16 {
-            return Err(bad("n_fft", self.n_fft, "must be even and in 16..=65536"));
+            return Err(FeatureError::invalid(
+                "n_fft",
+                self.n_fft,
+                "must be even and in 16..=65536",
+            ));
         }
         if self.win_len == 0 || self.win_len > self.n_fft {
-            return Err(bad("win_len", self.win_len, "must be in 1..=n_fft"));
+            return Err(FeatureError::invalid(
+                "win_len",
+                self.win_len,
+                "must be in 1..=n_fft",
+            ));
         }
         if self.hop_len == 0 {
-            return Err(bad("hop_len", self.hop_len, "must be positive"));
+            return Err(FeatureError::invalid(
+                "hop_len",
+                self.hop_len,
+                "must be positive",
+            ));
         }
         if self.mfcc_n_mels == 0 || self.n_mels == 0 {
-            return Err(bad(
+            return Err(FeatureError::invalid(
                 "n_mels",
                 self.n_mels.min(self.mfcc_n_mels),
                 "must be positive",
             ));
         }
         if self.n_mfcc == 0 || self.n_mfcc > self.mfcc_n_mels {
-            return Err(bad("n_mfcc", self.n_mfcc, "must be in 1..=mfcc_n_mels"));
+            return Err(FeatureError::invalid(
+                "n_mfcc",
+                self.n_mfcc,
+                "must be in 1..=mfcc_n_mels",
+            ));
         }
         let nyquist = f64::from(self.sample_rate_hz) / 2.0;
         if !(self.fmin_hz >= 0.0 && self.fmin_hz < nyquist) {
-            return Err(bad(
+            return Err(FeatureError::invalid(
                 "fmin_hz",
                 self.fmin_hz,
                 "must be in [0, sample_rate_hz / 2)",
@@ -369,21 +378,25 @@ impl FeatureConfig {
         if let Some(fmax) = self.fmax_hz
             && !(fmax > self.fmin_hz && fmax <= nyquist)
         {
-            return Err(bad(
+            return Err(FeatureError::invalid(
                 "fmax_hz",
                 fmax,
                 "must be in (fmin_hz, sample_rate_hz / 2]",
             ));
         }
         if self.n_frames == 0 {
-            return Err(bad("n_frames", self.n_frames, "must be positive"));
+            return Err(FeatureError::invalid(
+                "n_frames",
+                self.n_frames,
+                "must be positive",
+            ));
         }
         if let Some(front) = &self.front_end {
             front.validate()?;
         }
         if let Some(pitch) = &self.pitch {
             if !pitch.frame_length.is_multiple_of(2) {
-                return Err(bad(
+                return Err(FeatureError::invalid(
                     "pitch.frame_length",
                     pitch.frame_length,
                     "must be even (centred frames on the feature grid)",
@@ -395,7 +408,7 @@ impl FeatureConfig {
             voice.validate()?;
             let pitch = self.voice_pitch();
             if !pitch.frame_length.is_multiple_of(2) {
-                return Err(bad(
+                return Err(FeatureError::invalid(
                     "pitch.frame_length",
                     pitch.frame_length,
                     "must be even (centred frames on the feature grid)",

@@ -50,3 +50,14 @@ pub enum FeatureError {
         value: f32,
     },
 }
+
+impl FeatureError {
+    /// [`FeatureError::InvalidConfig`] of `field` with its value formatted.
+    pub(crate) fn invalid(field: &'static str, value: impl ToString, reason: &'static str) -> Self {
+        FeatureError::InvalidConfig {
+            field,
+            value: value.to_string(),
+            reason,
+        }
+    }
+}

@@ -141,67 +141,72 @@ impl PyinConfig {
     /// The checks of librosa's `__check_yin_params`, `transition_local` and `transition_loop`,
     /// plus the sizes this implementation needs.
     pub fn validate(&self) -> Result<(), FeatureError> {
-        fn bad(field: &'static str, value: impl ToString, reason: &'static str) -> FeatureError {
-            FeatureError::InvalidConfig {
-                field,
-                value: value.to_string(),
-                reason,
-            }
-        }
         let sr = f64::from(self.sample_rate_hz);
         if self.sample_rate_hz == 0 {
-            return Err(bad("sample_rate_hz", 0, "must be positive"));
+            return Err(FeatureError::invalid(
+                "sample_rate_hz",
+                0,
+                "must be positive",
+            ));
         }
         if !(self.fmin_hz > 0.0 && self.fmin_hz.is_finite()) {
-            return Err(bad("fmin_hz", self.fmin_hz, "must be positive"));
+            return Err(FeatureError::invalid(
+                "fmin_hz",
+                self.fmin_hz,
+                "must be positive",
+            ));
         }
         if !(self.fmax_hz > self.fmin_hz && self.fmax_hz <= sr / 2.0) {
-            return Err(bad(
+            return Err(FeatureError::invalid(
                 "fmax_hz",
                 self.fmax_hz,
                 "must be in (fmin_hz, sample_rate_hz / 2]",
             ));
         }
         if self.frame_length < 4 || self.frame_length > 1 << 16 {
-            return Err(bad(
+            return Err(FeatureError::invalid(
                 "frame_length",
                 self.frame_length,
                 "must be in 4..=65536",
             ));
         }
         if sr / self.fmin_hz >= (self.frame_length - 1) as f64 {
-            return Err(bad(
+            return Err(FeatureError::invalid(
                 "fmin_hz",
                 self.fmin_hz,
                 "one period of fmin must fit in frame_length - 1 samples",
             ));
         }
         if self.hop_length == 0 {
-            return Err(bad("hop_length", 0, "must be positive"));
+            return Err(FeatureError::invalid("hop_length", 0, "must be positive"));
         }
         if self.n_thresholds == 0 {
-            return Err(bad("n_thresholds", 0, "must be positive"));
+            return Err(FeatureError::invalid("n_thresholds", 0, "must be positive"));
         }
         let (a, b) = self.beta_parameters;
         if !(a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()) {
-            return Err(bad(
+            return Err(FeatureError::invalid(
                 "beta_parameters",
                 format!("({a}, {b})"),
                 "must be positive",
             ));
         }
         if !(self.boltzmann_parameter > 0.0 && self.boltzmann_parameter.is_finite()) {
-            return Err(bad(
+            return Err(FeatureError::invalid(
                 "boltzmann_parameter",
                 self.boltzmann_parameter,
                 "must be positive",
             ));
         }
         if !(self.resolution > 0.0 && self.resolution < 1.0) {
-            return Err(bad("resolution", self.resolution, "must be in (0, 1)"));
+            return Err(FeatureError::invalid(
+                "resolution",
+                self.resolution,
+                "must be in (0, 1)",
+            ));
         }
         if !(self.max_transition_rate > 0.0 && self.max_transition_rate.is_finite()) {
-            return Err(bad(
+            return Err(FeatureError::invalid(
                 "max_transition_rate",
                 self.max_transition_rate,
                 "must be positive",
@@ -212,12 +217,12 @@ impl PyinConfig {
             ("no_trough_prob", self.no_trough_prob),
         ] {
             if !(p > 0.0 && p < 1.0) {
-                return Err(bad(field, p, "must be in (0, 1)"));
+                return Err(FeatureError::invalid(field, p, "must be in (0, 1)"));
             }
         }
         let (min_period, max_period) = self.periods();
         if max_period < min_period + 2 {
-            return Err(bad(
+            return Err(FeatureError::invalid(
                 "fmin_hz",
                 self.fmin_hz,
                 "the lag range sample_rate_hz / fmax_hz ..= sample_rate_hz / fmin_hz needs at least 3 lags",
@@ -225,14 +230,14 @@ impl PyinConfig {
         }
         let n_pitch = self.n_pitch_bins();
         if n_pitch < 2 || 2 * n_pitch > u32::MAX as usize / 2 {
-            return Err(bad(
+            return Err(FeatureError::invalid(
                 "resolution",
                 self.resolution,
                 "gives too few or too many pitch bins",
             ));
         }
         if self.transition_width() > n_pitch {
-            return Err(bad(
+            return Err(FeatureError::invalid(
                 "max_transition_rate",
                 self.max_transition_rate,
                 "the transition is wider than the pitch range (librosa's pad_center refuses it)",
@@ -898,31 +903,30 @@ fn beta_continued_fraction(a: f64, b: f64, x: f64) -> f64 {
     }
     d = 1.0 / d;
     let mut h = d;
+    // One step of the modified Lentz method: `d` and `c` updated by the coefficient `aa`,
+    // the factor that `h` takes returned.
+    let step = |aa: f64, c: &mut f64, d: &mut f64| -> f64 {
+        *d = 1.0 + aa * *d;
+        if d.abs() < FPMIN {
+            *d = FPMIN;
+        }
+        *c = 1.0 + aa / *c;
+        if c.abs() < FPMIN {
+            *c = FPMIN;
+        }
+        *d = 1.0 / *d;
+        *d * *c
+    };
     for m in 1..10_000 {
         let m = f64::from(m);
         let m2 = 2.0 * m;
-        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < FPMIN {
-            d = FPMIN;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < FPMIN {
-            c = FPMIN;
-        }
-        d = 1.0 / d;
-        h *= d * c;
-        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < FPMIN {
-            d = FPMIN;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < FPMIN {
-            c = FPMIN;
-        }
-        d = 1.0 / d;
-        let delta = d * c;
+        // The even and the odd coefficient of the fraction.
+        h *= step(m * (b - m) * x / ((qam + m2) * (a + m2)), &mut c, &mut d);
+        let delta = step(
+            -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)),
+            &mut c,
+            &mut d,
+        );
         h *= delta;
         if (delta - 1.0).abs() <= f64::EPSILON {
             break;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::FeatureError;
 use crate::condition::FrontEndConfig;
+use crate::formant::N_FORMANT_ROWS;
 use crate::pitch::{C2_HZ, C7_HZ, PyinConfig};
 use crate::voice::{N_VOICE_ROWS, VoiceRowsConfig};
 
@@ -209,12 +210,18 @@ impl FeatureConfig {
         }
     }
 
-    /// The name of the preset this configuration equals, `None` for a custom one (the
-    /// inverse of [`FeatureConfig::preset`]).
+    /// The name of the preset this configuration is, with or without the opt-in rows a
+    /// feature set adds ([`FeatureConfig::for_feature_set`]), `None` for a custom one (the
+    /// inverse of [`FeatureConfig::preset`] up to those rows; reports label runs with it).
     pub fn preset_name(&self) -> Option<&'static str> {
-        Self::PRESETS
-            .into_iter()
-            .find(|name| Self::preset(name).is_ok_and(|p| p == *self))
+        Self::PRESETS.into_iter().find(|name| {
+            Self::preset(name).is_ok_and(|p| {
+                // A preset with the opt-in rows of a feature set is still that preset.
+                FeatureSet::ALL
+                    .into_iter()
+                    .any(|set| p.clone().for_feature_set(set) == *self)
+            })
+        })
     }
 
     /// This configuration with pitch rows ([`PitchRowsConfig::for_rate`] at its rate) when it
@@ -243,6 +250,17 @@ impl FeatureConfig {
         }
     }
 
+    /// This configuration with voice rows that include the formant rows
+    /// ([`VoiceRowsConfig::formants`]); the voice rows of [`FeatureConfig::with_voice`] when
+    /// it has none.
+    pub fn with_formants(self) -> Self {
+        let mut cfg = self.with_voice();
+        if let Some(voice) = cfg.voice.as_mut() {
+            voice.formants = true;
+        }
+        cfg
+    }
+
     /// The pYIN rows' parameters the voice rows follow: [`FeatureConfig::pitch`], or
     /// [`PitchRowsConfig::for_rate`] without pitch rows.
     pub fn voice_pitch(&self) -> PitchRowsConfig {
@@ -253,15 +271,18 @@ impl FeatureConfig {
 
     /// The configuration a model of `set` needs: [`FeatureConfig::with_pitch`] for the sets
     /// with pitch rows ([`FeatureSet::needs_pitch`]), [`FeatureConfig::with_voice`] for the
-    /// sets with voice rows ([`FeatureSet::needs_voice`]), unchanged for the others, so that
-    /// every run without them keeps its configuration, caches and features.
+    /// sets with voice rows ([`FeatureSet::needs_voice`]), [`FeatureConfig::with_formants`]
+    /// for the sets with formant rows, unchanged for the others, so that every run without
+    /// them keeps its configuration, caches and features.
     pub fn for_feature_set(self, set: FeatureSet) -> Self {
         let cfg = if set.needs_pitch() {
             self.with_pitch()
         } else {
             self
         };
-        if set.needs_voice() {
+        if set.needs_formants() {
+            cfg.with_formants()
+        } else if set.needs_voice() {
             cfg.with_voice()
         } else {
             cfg
@@ -284,6 +305,13 @@ impl FeatureConfig {
                 reason: "the feature set has voice rows: use FeatureConfig::for_feature_set",
             });
         }
+        if set.needs_formants() && !self.voice.as_ref().is_some_and(|v| v.formants) {
+            return Err(FeatureError::invalid(
+                "voice.formants",
+                "false",
+                "the feature set has formant rows: use FeatureConfig::for_feature_set",
+            ));
+        }
         Ok(())
     }
 
@@ -304,6 +332,7 @@ impl FeatureConfig {
             self.n_mels,
             self.pitch.is_some(),
             self.voice.is_some(),
+            self.voice.as_ref().is_some_and(|v| v.formants),
         )
     }
 
@@ -447,16 +476,19 @@ pub struct FeatureLayout {
     /// The pitch rows ([`PitchRowsConfig`]: log-F0, voiced flag, voiced probability, ΔF0)
     /// after the RMS row; empty (at `n_rows`) without pitch.
     pub pitch: Range<usize>,
-    /// The voice rows ([`VoiceRowsConfig`], eGeMAPS descriptors) after the pitch rows;
+    /// The 8 voice rows ([`VoiceRowsConfig`], eGeMAPS descriptors) after the pitch rows;
     /// empty (at `n_rows`) without them.
     pub voice: Range<usize>,
+    /// The 6 formant rows ([`crate::FORMANT_ROW_NAMES`]) after the voice rows; empty (at
+    /// `n_rows`) without them.
+    pub formants: Range<usize>,
     /// Total rows (174 for 40 MFCC and 40 mel bands, 178 with pitch, 186 with pitch and
-    /// voice).
+    /// voice, 192 with formants too).
     pub n_rows: usize,
 }
 
 impl FeatureLayout {
-    fn new(n_mfcc: usize, n_mels: usize, pitch: bool, voice: bool) -> Self {
+    fn new(n_mfcc: usize, n_mels: usize, pitch: bool, voice: bool, formants: bool) -> Self {
         let mfcc = 0..n_mfcc;
         let delta = mfcc.end..mfcc.end + n_mfcc;
         let delta2 = delta.end..delta.end + n_mfcc;
@@ -466,6 +498,13 @@ impl FeatureLayout {
         let rms = zcr + 1;
         let pitch = rms + 1..rms + 1 + if pitch { N_PITCH_ROWS } else { 0 };
         let voice = pitch.end..pitch.end + if voice { N_VOICE_ROWS } else { 0 };
+        let formants = voice.end
+            ..voice.end
+                + if voice.is_empty() || !formants {
+                    0
+                } else {
+                    N_FORMANT_ROWS
+                };
         Self {
             mfcc,
             delta,
@@ -474,9 +513,10 @@ impl FeatureLayout {
             chroma,
             zcr,
             rms,
-            n_rows: voice.end,
+            n_rows: formants.end,
             pitch,
             voice,
+            formants,
         }
     }
 
@@ -497,6 +537,17 @@ impl FeatureLayout {
                 .chain(self.voice.clone())
                 .collect(),
             FeatureSet::Egemaps => self.pitch.clone().chain(self.voice.clone()).collect(),
+            FeatureSet::FullEgemapsFormants => base
+                .chain(self.pitch.clone())
+                .chain(self.voice.clone())
+                .chain(self.formants.clone())
+                .collect(),
+            FeatureSet::EgemapsFormants => self
+                .pitch
+                .clone()
+                .chain(self.voice.clone())
+                .chain(self.formants.clone())
+                .collect(),
         }
     }
 }
@@ -527,11 +578,17 @@ pub enum FeatureSet {
     /// The 4 pitch rows and the 8 eGeMAPS voice rows (12); needs [`FeatureConfig::pitch`]
     /// and [`FeatureConfig::voice`].
     Egemaps,
+    /// [`FeatureSet::FullEgemaps`] and the 6 formant rows (192); needs voice rows with
+    /// [`VoiceRowsConfig::formants`].
+    FullEgemapsFormants,
+    /// [`FeatureSet::Egemaps`] and the 6 formant rows (18); needs voice rows with
+    /// [`VoiceRowsConfig::formants`].
+    EgemapsFormants,
 }
 
 impl FeatureSet {
     /// All sets, for help texts.
-    pub const ALL: [FeatureSet; 9] = [
+    pub const ALL: [FeatureSet; 11] = [
         FeatureSet::Full,
         FeatureSet::Mfcc,
         FeatureSet::MfccDeltas,
@@ -541,6 +598,8 @@ impl FeatureSet {
         FeatureSet::Pitch,
         FeatureSet::FullEgemaps,
         FeatureSet::Egemaps,
+        FeatureSet::FullEgemapsFormants,
+        FeatureSet::EgemapsFormants,
     ];
 
     /// The name used on the command line and in saved configs.
@@ -555,6 +614,8 @@ impl FeatureSet {
             FeatureSet::Pitch => "pitch",
             FeatureSet::FullEgemaps => "full-egemaps",
             FeatureSet::Egemaps => "egemaps",
+            FeatureSet::FullEgemapsFormants => "full-egemaps-formants",
+            FeatureSet::EgemapsFormants => "egemaps-formants",
         }
     }
 
@@ -568,13 +629,30 @@ impl FeatureSet {
                 | FeatureSet::Pitch
                 | FeatureSet::FullEgemaps
                 | FeatureSet::Egemaps
+                | FeatureSet::FullEgemapsFormants
+                | FeatureSet::EgemapsFormants
         )
     }
 
     /// Whether the set has voice rows, which only a configuration with
     /// [`FeatureConfig::voice`] extracts (see [`FeatureConfig::for_feature_set`]).
     pub fn needs_voice(self) -> bool {
-        matches!(self, FeatureSet::FullEgemaps | FeatureSet::Egemaps)
+        matches!(
+            self,
+            FeatureSet::FullEgemaps
+                | FeatureSet::Egemaps
+                | FeatureSet::FullEgemapsFormants
+                | FeatureSet::EgemapsFormants
+        )
+    }
+
+    /// Whether the set has formant rows, which only voice rows with
+    /// [`VoiceRowsConfig::formants`] extract.
+    pub fn needs_formants(self) -> bool {
+        matches!(
+            self,
+            FeatureSet::FullEgemapsFormants | FeatureSet::EgemapsFormants
+        )
     }
 }
 
@@ -714,7 +792,8 @@ mod tests {
             assert_eq!(l.rows(FeatureSet::FullPitch).len(), 178);
             assert_eq!(l.rows(FeatureSet::MfccPitch).len(), 44);
             assert_eq!(l.rows(FeatureSet::Pitch), vec![174, 175, 176, 177]);
-            assert_eq!(with.preset_name(), None);
+            // Still the preset, with its opt-in rows.
+            assert_eq!(with.preset_name(), Some(name));
             let json = serde_json::to_string(&with).unwrap();
             assert_eq!(serde_json::from_str::<FeatureConfig>(&json).unwrap(), with);
         }
@@ -763,9 +842,44 @@ mod tests {
             let alone = cfg.clone().with_voice();
             alone.validate().unwrap();
             assert_eq!(alone.layout().voice, 174..182);
+            // The formant sets add 6 rows after the voice rows; the other sets keep theirs.
+            for set in [FeatureSet::FullEgemapsFormants, FeatureSet::EgemapsFormants] {
+                assert!(cfg.clone().with_voice().check_feature_set(set).is_err());
+                let with = cfg.clone().for_feature_set(set);
+                with.check_feature_set(set).unwrap();
+                with.check_feature_set(FeatureSet::FullEgemaps).unwrap();
+                let l = with.layout();
+                assert_eq!(
+                    (l.n_rows, l.voice.clone(), l.formants.clone()),
+                    (192, 178..186, 186..192)
+                );
+                assert_eq!(
+                    l.rows(FeatureSet::FullEgemapsFormants),
+                    (0..192).collect::<Vec<_>>()
+                );
+                assert_eq!(
+                    l.rows(FeatureSet::EgemapsFormants),
+                    (174..192).collect::<Vec<_>>()
+                );
+                assert_eq!(
+                    l.rows(FeatureSet::FullEgemaps),
+                    (0..186).collect::<Vec<_>>()
+                );
+            }
         }
         let v = VoiceRowsConfig::for_rate(16_000);
         assert_eq!((v.spectral_frame_length, v.period_frame_length), (320, 960));
+        assert!(!v.formants);
+        // A configuration saved before formants existed reads as one without them, and the
+        // field is written only when set, so saved egemaps runs keep their bytes.
+        let json = serde_json::to_string(&FeatureConfig::speech16k().with_voice()).unwrap();
+        assert!(!json.contains("formants"), "{json}");
+        let old: FeatureConfig = serde_json::from_str(&json).unwrap();
+        assert!(!old.voice.as_ref().unwrap().formants);
+        let with = FeatureConfig::speech16k().with_formants();
+        let back: FeatureConfig =
+            serde_json::from_str(&serde_json::to_string(&with).unwrap()).unwrap();
+        assert_eq!(back, with);
     }
 
     #[test]
@@ -780,6 +894,8 @@ mod tests {
             ("pitch", FeatureSet::Pitch),
             ("full-egemaps", FeatureSet::FullEgemaps),
             ("egemaps", FeatureSet::Egemaps),
+            ("full-egemaps-formants", FeatureSet::FullEgemapsFormants),
+            ("egemaps-formants", FeatureSet::EgemapsFormants),
         ] {
             assert_eq!(name.parse::<FeatureSet>().unwrap(), set);
             assert_eq!(serde_json::to_string(&set).unwrap(), format!("\"{name}\""));

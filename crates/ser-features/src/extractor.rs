@@ -25,7 +25,7 @@ const TOP_DB: f32 = 80.0;
 /// Output: `n_rows x n_frames` (174 x `config.n_frames` with the presets), rows in the order of
 /// [`crate::FeatureLayout`]: 40 MFCC, 40 delta, 40 delta-delta, 40 mel dB, 12 chroma, ZCR, RMS,
 /// then, when the configuration has [`FeatureConfig::pitch`], the 4 pitch rows
-/// ([`crate::PitchRowsConfig`]), and when it has [`FeatureConfig::voice`], the 8 eGeMAPS voice
+/// ([`crate::PitchRowsConfig`]), and when it has [`FeatureConfig::voice`], the 8 (14 with formants) eGeMAPS voice
 /// rows ([`crate::VoiceRowsConfig`]).
 #[derive(Debug, Clone)]
 pub struct FeatureExtractor {
@@ -253,7 +253,8 @@ impl FeatureExtractor {
                     samples,
                     &track.f0_hz,
                     n_frames,
-                    &mut m.data[layout.voice.start * n_frames..][..layout.voice.len() * n_frames],
+                    &mut m.data[layout.voice.start * n_frames..]
+                        [..(layout.voice.len() + layout.formants.len()) * n_frames],
                 );
             }
         }

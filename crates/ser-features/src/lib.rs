@@ -26,7 +26,8 @@
 //! `pitch`) add log-F0, voicing and ΔF0 by pYIN ([`Pyin`], equal to `librosa.pyin`).
 //! Opt-in voice rows ([`FeatureConfig::voice`], the feature sets `full-egemaps`, `egemaps`)
 //! add eGeMAPS v02 descriptors ([`VoiceAnalyzer`]: loudness, alpha ratio, Hammarberg index,
-//! spectral slopes, HNR, jitter, shimmer), checked against openSMILE in `tests/egemaps.rs`.
+//! spectral slopes, HNR, jitter, shimmer; formants F1-F3 with bandwidths by linear prediction,
+//! [`FormantEstimator`]), checked against openSMILE in `tests/egemaps.rs`.
 //!
 //! The crate does no I/O and does not depend on any deep-learning framework: it takes samples
 //! at the analysis rate (see `ser-audio` for decoding and resampling) and returns a matrix.
@@ -47,6 +48,7 @@ mod config;
 mod delta;
 mod error;
 mod extractor;
+mod formant;
 mod frame;
 mod mel;
 mod pitch;
@@ -64,6 +66,9 @@ pub use config::{
 pub use delta::SavGol;
 pub use error::FeatureError;
 pub use extractor::FeatureExtractor;
+pub use formant::{
+    FORMANT_ROW_NAMES, FormantEstimator, Formants, N_FORMANT_ROWS, levinson, polynomial_roots,
+};
 pub use frame::{rms, zero_crossing_rate};
 pub use mel::{DctII, MelFilterbank, hz_to_mel, mel_to_hz, power_to_db_in_place};
 pub use pitch::{C2_HZ, C7_HZ, PitchTrack, Pyin, PyinConfig};

@@ -48,6 +48,7 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use serde::{Deserialize, Serialize};
 
 use crate::FeatureError;
+use crate::formant::{FORMANT_ROW_NAMES, FormantEstimator, Formants, N_FORMANT_ROWS};
 
 /// Number of voice rows when [`crate::FeatureConfig::voice`] is set.
 pub const N_VOICE_ROWS: usize = 8;
@@ -85,6 +86,11 @@ pub struct VoiceRowsConfig {
     pub spectral_frame_length: usize,
     /// Length in samples of the frame of the HNR, jitter and shimmer rows (eGeMAPS: 60 ms).
     pub period_frame_length: usize,
+    /// The formant rows ([`crate::FormantEstimator`]: F1-F3 and their bandwidths, 0 where
+    /// unvoiced) after the 8 rows (the `*-egemaps-formants` feature sets). Written only when
+    /// set, so configurations saved before formants existed read and write unchanged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub formants: bool,
 }
 
 impl VoiceRowsConfig {
@@ -94,7 +100,23 @@ impl VoiceRowsConfig {
         Self {
             spectral_frame_length: ms(20.0),
             period_frame_length: ms(60.0),
+            formants: false,
         }
+    }
+
+    /// Number of rows: [`N_VOICE_ROWS`], and [`N_FORMANT_ROWS`] more with formants.
+    pub fn n_rows(&self) -> usize {
+        N_VOICE_ROWS + if self.formants { N_FORMANT_ROWS } else { 0 }
+    }
+
+    /// The rows' names ([`VOICE_ROW_NAMES`], then [`FORMANT_ROW_NAMES`] with formants).
+    pub fn row_names(&self) -> Vec<&'static str> {
+        let formants: &[&str] = if self.formants {
+            &FORMANT_ROW_NAMES
+        } else {
+            &[]
+        };
+        VOICE_ROW_NAMES.iter().chain(formants).copied().collect()
     }
 
     /// Checks the frame lengths.
@@ -134,10 +156,18 @@ pub struct VoiceFrame {
     pub jitter_local: f64,
     /// Local shimmer, dB (0 unvoiced).
     pub shimmer_local_db: f64,
+    /// F1-F3 `(frequency, bandwidth)` in Hz (0 unvoiced or without formant rows).
+    pub formants: Formants,
 }
 
 impl VoiceFrame {
-    /// The values in row order.
+    /// The formant rows' values in row order (F1, its bandwidth, F2, ...).
+    pub fn formant_array(&self) -> [f64; N_FORMANT_ROWS] {
+        let [(f1, b1), (f2, b2), (f3, b3)] = self.formants;
+        [f1, b1, f2, b2, f3, b3]
+    }
+
+    /// The values of the 8 rows without formants, in row order.
     pub fn to_array(&self) -> [f64; N_VOICE_ROWS] {
         [
             self.loudness,
@@ -172,6 +202,8 @@ pub struct VoiceAnalyzer {
     fft_spec: Arc<dyn RealToComplex<f64>>,
     fft_per: Arc<dyn RealToComplex<f64>>,
     ifft_per: Arc<dyn ComplexToReal<f64>>,
+    /// The formant rows' estimator, on the spectral frame's power spectrum.
+    formants: Option<FormantEstimator>,
     /// Loudness bands: (first bin, weights of the bins from it, equal-loudness weight).
     bands: Vec<(usize, Vec<f64>, f64)>,
     frame: Vec<f64>,
@@ -289,6 +321,11 @@ impl VoiceAnalyzer {
             fft_spec: planner.plan_fft_forward(spec_nfft),
             fft_per: planner.plan_fft_forward(per_nfft),
             ifft_per: planner.plan_fft_inverse(per_nfft),
+            formants: if config.formants {
+                Some(FormantEstimator::new(sample_rate_hz, spec_nfft)?)
+            } else {
+                None
+            },
             bands,
             frame: Vec::new(),
             raw: Vec::new(),
@@ -306,26 +343,46 @@ impl VoiceAnalyzer {
         1 + n_samples / self.hop
     }
 
-    /// The rows of the first `n_frames` frames into `dst` ([`N_VOICE_ROWS`] rows of
+    /// Number of rows ([`VoiceRowsConfig::n_rows`]).
+    pub fn n_rows(&self) -> usize {
+        N_VOICE_ROWS
+            + if self.formants.is_some() {
+                N_FORMANT_ROWS
+            } else {
+                0
+            }
+    }
+
+    /// The rows of the first `n_frames` frames into `dst` ([`Self::n_rows`] rows of
     /// `n_frames`); `f0_hz[t]` is the pitch of frame `t` (NaN or `<= 0` unvoiced; frames past
     /// its end are unvoiced).
     pub fn write_rows(&mut self, samples: &[f32], f0_hz: &[f32], n_frames: usize, dst: &mut [f32]) {
-        assert_eq!(dst.len(), N_VOICE_ROWS * n_frames, "voice rows buffer");
+        assert_eq!(dst.len(), self.n_rows() * n_frames, "voice rows buffer");
+        let with_formants = self.formants.is_some();
         for t in 0..n_frames {
             let f0 = f0_hz.get(t).copied().map_or(0.0, f64::from);
             let v = self.frame(samples, t * self.hop, f0);
-            for (r, value) in v.to_array().into_iter().enumerate() {
+            let formants = with_formants.then(|| v.formant_array());
+            let values = v
+                .to_array()
+                .into_iter()
+                .chain(formants.into_iter().flatten());
+            for (r, value) in values.enumerate() {
                 dst[r * n_frames + t] = value as f32;
             }
         }
     }
 
     /// The descriptors of the frames centred on sample `centre`, with pitch `f0_hz` (NaN or
-    /// `<= 0`: unvoiced, rows 5-7 are 0).
+    /// `<= 0`: unvoiced, rows 5-7 and the formants are 0).
     pub fn frame(&mut self, samples: &[f32], centre: usize, f0_hz: f64) -> VoiceFrame {
         let mut v = VoiceFrame::default();
         self.spectral(samples, centre, &mut v);
         if f0_hz.is_finite() && f0_hz > 0.0 {
+            // eGeMAPS' formants are `_sma3nz`: kept where the frame is voiced.
+            if let Some(est) = &mut self.formants {
+                v.formants = est.estimate(&self.power);
+            }
             v.hnr_db = self.hnr_db(samples, centre, f0_hz);
             let (jitter, shimmer) = self.jitter_shimmer(samples, centre, f0_hz);
             v.jitter_local = jitter;

@@ -18,8 +18,17 @@ mod common;
 use common::{golden_dir, read_f32};
 
 use ser_features::{
-    N_VOICE_ROWS, Pyin, PyinConfig, VOICE_ROW_NAMES, VoiceAnalyzer, VoiceRowsConfig,
+    FORMANT_ROW_NAMES, N_FORMANT_ROWS, N_VOICE_ROWS, Pyin, PyinConfig, VOICE_ROW_NAMES,
+    VoiceAnalyzer, VoiceRowsConfig,
 };
+
+/// Rows of the analyser with formants: the 8 voice rows, then the 6 formant rows.
+const N_ROWS: usize = N_VOICE_ROWS + N_FORMANT_ROWS;
+
+/// The fixture's column of row `r` (the F0 column sits between the voice and formant rows).
+fn column(r: usize) -> usize {
+    if r < N_VOICE_ROWS { r } else { r + 1 }
+}
 
 #[derive(serde::Deserialize)]
 struct Manifest {
@@ -96,6 +105,10 @@ fn voice_rows_agree_with_opensmile() {
             format!("{n}{suffix}")
         })
     );
+    assert_eq!(
+        &manifest.columns[N_VOICE_ROWS + 1..],
+        &FORMANT_ROW_NAMES.map(|n| format!("{n}_sma3nz"))
+    );
     let sr = manifest.sample_rate_hz;
     let hop = manifest.hop;
     let n_cols = manifest.columns.len();
@@ -105,9 +118,18 @@ fn voice_rows_agree_with_opensmile() {
         ..PyinConfig::new(sr)
     })
     .expect("pyin");
-    let mut voice = VoiceAnalyzer::new(&VoiceRowsConfig::for_rate(sr), sr, hop).expect("voice");
+    let with_formants = VoiceRowsConfig {
+        formants: true,
+        ..VoiceRowsConfig::for_rate(sr)
+    };
+    let mut voice = VoiceAnalyzer::new(&with_formants, sr, hop).expect("voice");
     // Pooled pairs (ours, openSMILE's) per descriptor over every case.
-    let mut pairs: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); N_VOICE_ROWS];
+    let mut pairs: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); N_ROWS];
+    let names: Vec<&str> = VOICE_ROW_NAMES
+        .iter()
+        .chain(&FORMANT_ROW_NAMES)
+        .copied()
+        .collect();
     for case in &manifest.cases {
         let y = read_f32(&dir.join(&case.signal));
         assert_eq!(y.len(), case.n_samples, "{}", case.name);
@@ -115,7 +137,8 @@ fn voice_rows_agree_with_opensmile() {
         assert_eq!(lld.len(), case.n_frames * n_cols, "{}", case.name);
         let track = pyin.track(&y).expect("track");
         let n = voice.frames_for(y.len());
-        let mut rows = vec![0.0f32; N_VOICE_ROWS * n];
+        assert_eq!(voice.n_rows(), N_ROWS);
+        let mut rows = vec![0.0f32; N_ROWS * n];
         voice.write_rows(&y, &track.f0_hz, n, &mut rows);
         // Per case: the median jitter and shimmer of voiced frames, ours and openSMILE's.
         let voiced_median = |v: Vec<f64>| median(v.into_iter().filter(|x| *x != 0.0).collect());
@@ -136,7 +159,7 @@ fn voice_rows_agree_with_opensmile() {
              (openSMILE {theirs_s:.3} dB)",
             case.name
         );
-        for r in 0..N_VOICE_ROWS {
+        for r in 0..N_ROWS {
             let nz = r >= 5;
             let ours = sma3(
                 &rows[r * n..(r + 1) * n]
@@ -145,13 +168,14 @@ fn voice_rows_agree_with_opensmile() {
                     .collect::<Vec<_>>(),
                 nz,
             );
-            let shift = if r >= 5 { 3 } else { 1 };
+            // The formants come from the 20 ms frame, as rows 0-4.
+            let shift = if (5..N_VOICE_ROWS).contains(&r) { 3 } else { 1 };
             for i in 0..case.n_frames {
                 let t = i + shift;
                 if t >= n {
                     break;
                 }
-                let theirs = f64::from(lld[i * n_cols + r]);
+                let theirs = f64::from(lld[i * n_cols + column(r)]);
                 let loud = f64::from(lld[i * n_cols]);
                 let keep = if nz {
                     ours[t] != 0.0 && theirs != 0.0
@@ -179,7 +203,7 @@ fn voice_rows_agree_with_opensmile() {
         let med = median(theirs.clone());
         println!(
             "{:<18} {:>6}  {:>7.3}  {:>12.5}  {:>12.5}",
-            VOICE_ROW_NAMES[r],
+            names[r],
             ours.len(),
             r_p,
             mad,
@@ -190,8 +214,12 @@ fn voice_rows_agree_with_opensmile() {
     // Bounds (with margin) on what this implementation reaches: the spectral rows and the HNR
     // follow openSMILE's arithmetic and agree on nearly every frame; loudness follows its
     // chain, with the scale measured on these fixtures (voice.rs, LOUDNESS_SCALE); jitter and shimmer use pYIN's f0 and
-    // frame-by-frame period matching, so they agree only in trend.
-    let bounds: [(f64, f64); N_VOICE_ROWS] = [
+    // frame-by-frame period matching, so they agree only in trend. The formants are
+    // textbook LPC formants (src/formant.rs), not openSMILE's, which miss the synthetic
+    // vowel's resonances (`formants_follow_the_resonances_where_opensmile_does_not`): the two
+    // do not correlate (r within +-0.6), so only the median differences in Hz are bounded, as
+    // a guard against regressions; the ground truth is tested in src/formant.rs.
+    let bounds: [(f64, f64); N_ROWS] = [
         (0.99, 0.01),
         (0.97, 0.01),
         (0.98, 0.01),
@@ -200,13 +228,82 @@ fn voice_rows_agree_with_opensmile() {
         (0.98, 0.01),
         (0.4, 0.005),
         (0.6, 0.2),
+        (-1.0, 350.0),
+        (-1.0, 1300.0),
+        (-1.0, 500.0),
+        (-1.0, 1000.0),
+        (-1.0, 400.0),
+        (-1.0, 600.0),
     ];
     for (r, ((n, r_p, mad), (min_r, max_mad))) in stats.iter().zip(bounds).enumerate() {
-        let name = VOICE_ROW_NAMES[r];
+        let name = names[r];
         assert!(*n >= 200, "{name}: {n} frames");
         assert!(*r_p >= min_r, "{name}: pearson {r_p} < {min_r}");
         assert!(*mad <= max_mad, "{name}: median |diff| {mad} > {max_mad}");
     }
+}
+
+/// The median of the non-zero values of row `r` of `rows` (`n` frames each).
+fn voiced_median_of(rows: &[f32], r: usize, n: usize) -> f64 {
+    median(
+        rows[r * n..(r + 1) * n]
+            .iter()
+            .filter(|v| **v != 0.0)
+            .map(|&v| f64::from(v))
+            .collect(),
+    )
+}
+
+#[test]
+fn formants_follow_the_resonances_where_opensmile_does_not() {
+    // `vowel_jitter` is a 140 Hz pulse train through resonators at 700 and 1200 Hz
+    // (make_egemaps.py). Its source has 8 harmonics (to 1120 Hz), so F2 sits between the
+    // resonator and the last harmonic.
+    let dir = golden_dir();
+    let y = read_f32(&dir.join("egemaps__vowel_jitter.signal.f32"));
+    let mut pyin = Pyin::new(&PyinConfig {
+        frame_length: 1024,
+        hop_length: 160,
+        ..PyinConfig::new(16_000)
+    })
+    .unwrap();
+    let track = pyin.track(&y).unwrap();
+    let config = VoiceRowsConfig {
+        formants: true,
+        ..VoiceRowsConfig::for_rate(16_000)
+    };
+    let mut voice = VoiceAnalyzer::new(&config, 16_000, 160).unwrap();
+    let n = voice.frames_for(y.len());
+    let mut rows = vec![0.0f32; voice.n_rows() * n];
+    voice.write_rows(&y, &track.f0_hz, n, &mut rows);
+    let (f1, f2) = (
+        voiced_median_of(&rows, N_VOICE_ROWS, n),
+        voiced_median_of(&rows, N_VOICE_ROWS + 2, n),
+    );
+    println!("ours: F1 {f1:.0} Hz, F2 {f2:.0} Hz");
+    assert!((f1 - 700.0).abs() < 35.0, "F1 {f1}");
+    assert!((1050.0..1250.0).contains(&f2), "F2 {f2}");
+    // openSMILE's, on the same clip (the fixture), are far from both.
+    let manifest = std::fs::read_to_string(dir.join("egemaps.json")).unwrap();
+    let manifest: Manifest = serde_json::from_str(&manifest).unwrap();
+    let case = manifest
+        .cases
+        .iter()
+        .find(|c| c.name == "vowel_jitter")
+        .unwrap();
+    let n_cols = manifest.columns.len();
+    let lld = read_f32(&dir.join("egemaps__vowel_jitter.lld.f32"));
+    let theirs = |r: usize| {
+        median(
+            (0..case.n_frames)
+                .map(|i| f64::from(lld[i * n_cols + column(r)]))
+                .filter(|v| *v != 0.0)
+                .collect(),
+        )
+    };
+    let (o1, o2) = (theirs(N_VOICE_ROWS), theirs(N_VOICE_ROWS + 2));
+    println!("openSMILE: F1 {o1:.0} Hz, F2 {o2:.0} Hz");
+    assert!((o1 - 700.0).abs() > 100.0, "openSMILE's F1 moved: {o1}");
 }
 
 #[test]
@@ -235,7 +332,7 @@ fn extractor_appends_voice_rows_on_the_feature_grid() {
     let mut voice =
         VoiceAnalyzer::new(config.voice.as_ref().unwrap(), 16_000, config.hop_len).unwrap();
     let n = with.n_frames;
-    let mut rows = vec![0.0f32; N_VOICE_ROWS * n];
+    let mut rows = vec![0.0f32; voice.n_rows() * n];
     voice.write_rows(&y, &track.f0_hz, n, &mut rows);
     assert_eq!(&with.data[layout.voice.start * n..], &rows[..]);
     // Voiced frames have an HNR, unvoiced ones 0; the fixed-size matrix keeps the rows.
@@ -246,6 +343,24 @@ fn extractor_appends_voice_rows_on_the_feature_grid() {
     assert_eq!((fixed.n_rows, fixed.n_frames), (186, config.n_frames));
     let sel = fixed.select_rows(&layout.rows(FeatureSet::Egemaps));
     assert_eq!(sel.n_rows, 12);
+    // The formant sets: the same rows and the analyser's formant rows after them.
+    let formants = plain
+        .clone()
+        .for_feature_set(FeatureSet::FullEgemapsFormants);
+    let m = FeatureExtractor::new(&formants)
+        .unwrap()
+        .extract_all_frames(&y)
+        .unwrap();
+    assert_eq!(m.n_rows, 192);
+    assert_eq!(&m.data[..186 * n], &with.data[..]);
+    let mut voice =
+        VoiceAnalyzer::new(formants.voice.as_ref().unwrap(), 16_000, config.hop_len).unwrap();
+    let mut rows = vec![0.0f32; voice.n_rows() * n];
+    voice.write_rows(&y, &track.f0_hz, n, &mut rows);
+    assert_eq!(&m.data[layout.voice.start * n..], &rows[..]);
+    let f1 = m.row(formants.layout().formants.start);
+    assert!(f1.iter().zip(&track.voiced).all(|(f, v)| *v || *f == 0.0));
+    assert!(f1.iter().any(|f| (200.0..1200.0).contains(f)));
 }
 
 #[test]

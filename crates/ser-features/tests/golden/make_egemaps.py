@@ -8,7 +8,7 @@ openSMILE is 3.x). Run from this folder: `python3 make_egemaps.py [OUT_DIR]`.
 For each case it runs
   opensmile.Smile(feature_set=eGeMAPSv02, feature_level=LowLevelDescriptors).process_signal(y, sr)
 and writes
-  egemaps__<case>.lld.f32  n_frames x 9 float32, frame-major: the LLD columns of COLUMNS
+  egemaps__<case>.lld.f32  n_frames x 15 float32, frame-major: the LLD columns of COLUMNS
                            (openSMILE's frame i starts at sample i * 160, 10 ms hop at 16 kHz;
                            every value is openSMILE's 3-frame smoothed `_sma3` / `_sma3nz`)
   egemaps__<case>.signal.f32  the input, only for the signals made here (the others read a
@@ -33,6 +33,12 @@ COLUMNS = [
     "jitterLocal_sma3nz",
     "shimmerLocaldB_sma3nz",
     "F0semitoneFrom27.5Hz_sma3nz",
+    "F1frequency_sma3nz",
+    "F1bandwidth_sma3nz",
+    "F2frequency_sma3nz",
+    "F2bandwidth_sma3nz",
+    "F3frequency_sma3nz",
+    "F3bandwidth_sma3nz",
 ]
 
 # Existing 16 kHz signals of make_golden.py.

@@ -64,11 +64,11 @@ pub struct Args {
     /// (e.g. 256 = 5.9 s with seed) pools each whole utterance.
     #[arg(long, value_name = "N")]
     pub frames: Option<usize>,
-    /// Rows the model sees: full (174), mfcc (40), mfcc-deltas (120), mel-db (40), or with
-    /// pitch by pYIN (log-F0 re 55 Hz, voiced flag, voicing probability, ΔF0): full-pitch
-    /// (178), mfcc-pitch (44), pitch (4), or with pitch and the eGeMAPS voice rows (loudness,
-    /// alpha ratio, Hammarberg index, spectral slopes, HNR, jitter, shimmer): full-egemaps
-    /// (186), egemaps (12).
+    /// Rows the model sees: full (174), mfcc (40), mfcc-deltas (120), mel-db (40); with pYIN
+    /// pitch (log-F0, voiced flag and probability, ΔF0): full-pitch (178), mfcc-pitch (44),
+    /// pitch (4); with pitch and eGeMAPS voice rows (loudness, alpha ratio, Hammarberg index,
+    /// spectral slopes, HNR, jitter, shimmer): full-egemaps (186), egemaps (12); and formants
+    /// F1-F3 with bandwidths: full-egemaps-formants (192), egemaps-formants (18).
     #[arg(long, default_value = "full")]
     pub features: FeatureSet,
     /// Utterance statistics a classical model (svm, rf, knn, mlp) reads: mean (the original's, with

@@ -25,8 +25,8 @@ const TOP_DB: f32 = 80.0;
 /// Output: `n_rows x n_frames` (174 x `config.n_frames` with the presets), rows in the order of
 /// [`crate::FeatureLayout`]: 40 MFCC, 40 delta, 40 delta-delta, 40 mel dB, 12 chroma, ZCR, RMS,
 /// then, when the configuration has [`FeatureConfig::pitch`], the 4 pitch rows
-/// ([`crate::PitchRowsConfig`]), and when it has [`FeatureConfig::voice`], the 8 (14 with formants) eGeMAPS voice
-/// rows ([`crate::VoiceRowsConfig`]).
+/// ([`crate::PitchRowsConfig`]), and when it has [`FeatureConfig::voice`], the 8 eGeMAPS voice
+/// rows ([`crate::VoiceRowsConfig`]), then the 6 formant rows when they are switched on.
 #[derive(Debug, Clone)]
 pub struct FeatureExtractor {
     config: FeatureConfig,

@@ -203,9 +203,11 @@ pub fn polynomial_roots(c: &[f64], roots: &mut Vec<Complex<f64>>) {
     if n == 0 || c[0] == 0.0 {
         return;
     }
-    let monic: Vec<f64> = c.iter().map(|x| x / c[0]).collect();
+    // The monic polynomial's coefficients `c_i / c_0`, computed where used (no allocation:
+    // this runs once per frame).
+    let lead = c[0];
     // Cauchy bound: every root has |z| <= 1 + max |c_i / c_0|.
-    let bound = 1.0 + monic[1..].iter().fold(0.0_f64, |m, x| m.max(x.abs()));
+    let bound = 1.0 + c[1..].iter().fold(0.0_f64, |m, x| m.max((x / lead).abs()));
     let radius = if bound.is_finite() {
         bound.clamp(0.5, 2.0)
     } else {
@@ -218,11 +220,11 @@ pub fn polynomial_roots(c: &[f64], roots: &mut Vec<Complex<f64>>) {
     }
     let eval = |z: Complex<f64>| -> (Complex<f64>, Complex<f64>) {
         // Horner for p and p'.
-        let mut p = Complex::new(monic[0], 0.0);
+        let mut p = Complex::new(1.0, 0.0);
         let mut dp = Complex::new(0.0, 0.0);
-        for &m in &monic[1..] {
+        for &m in &c[1..] {
             dp = dp * z + p;
-            p = p * z + m;
+            p = p * z + m / lead;
         }
         (p, dp)
     };

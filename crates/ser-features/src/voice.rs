@@ -48,7 +48,7 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use serde::{Deserialize, Serialize};
 
 use crate::FeatureError;
-use crate::formant::{FORMANT_ROW_NAMES, FormantEstimator, Formants, N_FORMANT_ROWS};
+use crate::formant::{FormantEstimator, Formants, N_FORMANT_ROWS};
 
 /// Number of voice rows when [`crate::FeatureConfig::voice`] is set.
 pub const N_VOICE_ROWS: usize = 8;
@@ -102,21 +102,6 @@ impl VoiceRowsConfig {
             period_frame_length: ms(60.0),
             formants: false,
         }
-    }
-
-    /// Number of rows: [`N_VOICE_ROWS`], and [`N_FORMANT_ROWS`] more with formants.
-    pub fn n_rows(&self) -> usize {
-        N_VOICE_ROWS + if self.formants { N_FORMANT_ROWS } else { 0 }
-    }
-
-    /// The rows' names ([`VOICE_ROW_NAMES`], then [`FORMANT_ROW_NAMES`] with formants).
-    pub fn row_names(&self) -> Vec<&'static str> {
-        let formants: &[&str] = if self.formants {
-            &FORMANT_ROW_NAMES
-        } else {
-            &[]
-        };
-        VOICE_ROW_NAMES.iter().chain(formants).copied().collect()
     }
 
     /// Checks the frame lengths.
@@ -343,7 +328,7 @@ impl VoiceAnalyzer {
         1 + n_samples / self.hop
     }
 
-    /// Number of rows ([`VoiceRowsConfig::n_rows`]).
+    /// Number of rows: [`N_VOICE_ROWS`], and [`N_FORMANT_ROWS`] more with formants.
     pub fn n_rows(&self) -> usize {
         N_VOICE_ROWS
             + if self.formants.is_some() {
